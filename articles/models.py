@@ -1,0 +1,192 @@
+import html
+import math
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import slugify
+from django_prose_editor.fields import ProseEditorField
+
+WORDS_PER_MINUTE = 230
+RELATED_ARTICLES_SHOWN = 3
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True, help_text="One or two sentences shown on the topic page.")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:topic", kwargs={"slug": self.slug})
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    role = models.CharField(max_length=120, blank=True, help_text="Shown beside the byline, e.g. “Senior analyst”.")
+    bio = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArticleQuerySet(models.QuerySet):
+    def published(self) -> "ArticleQuerySet":
+        """Articles a reader may see: published, and due (a future date means scheduled)."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self) -> "ArticleQuerySet":
+        """What an article card needs, in a constant number of queries."""
+        return self.select_related("author").prefetch_related("topics").order_by("-published_at", "-pk")
+
+
+def hero_image_path(instance: "Article", filename: str) -> str:
+    # Random names: an upload never overwrites another or reveals its original name.
+    suffix = PurePath(filename).suffix.lower()[:8]
+    return f"articles/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    dek = models.CharField(
+        "standfirst", max_length=300, help_text="One line under the title that says why the piece matters."
+    )
+    key_insights = models.TextField(
+        max_length=1200,
+        help_text="A short summary paragraph: shown in the Key Insights box, as the page description, "
+        "in feeds and in digests.",
+    )
+    body = ProseEditorField(
+        config={"extensions": settings.DJANGO_PROSE_EDITOR_DEFAULT_EXTENSIONS},
+        sanitize=True,
+    )
+    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="articles")
+    topics = models.ManyToManyField(Topic, related_name="articles")
+    hero_image = models.ImageField(upload_to=hero_image_path, blank=True)
+    hero_image_alt = models.CharField(
+        "hero image alt text",
+        max_length=250,
+        blank=True,
+        help_text="What the image shows, for readers who can't see it.",
+    )
+    related_articles = models.ManyToManyField(
+        "self",
+        through="RelatedArticle",
+        through_fields=("article", "related"),
+        symmetrical=False,
+        related_name="+",
+        blank=True,
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "publication date",
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="A future date schedules the article: it appears by itself when due.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    body_text = models.TextField(editable=False, default="")
+    reading_time = models.PositiveSmallIntegerField("reading time (minutes)", editable=False, default=1)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(published_at__isnull=False),
+                name="article_published_has_date",
+                violation_error_message="A published article needs a publication date.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    def clean(self) -> None:
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = slugify(self.title)[:200]
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        # Sanitize on every save, not only through forms: imports and scripts
+        # must not be able to store what the editor could not.
+        self.body = self._meta.get_field("body").sanitize(self.body or "")
+        self.body_text = " ".join(html.unescape(strip_tags(self.body.replace("<", " <"))).split())
+        self.reading_time = max(1, math.ceil(len(self.body_text.split()) / WORDS_PER_MINUTE))
+        super().save(*args, **kwargs)
+
+    def related_for_page(self) -> list["Article"]:
+        """The editor's picks in their order, filled up to three with recent
+        published articles sharing a topic. Two queries."""
+        picked = list(
+            Article.objects.published()
+            .filter(related_links_in__article=self)
+            .exclude(pk=self.pk)
+            .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
+        )
+        missing = RELATED_ARTICLES_SHOWN - len(picked)
+        if missing > 0:
+            topic_ids = [topic.pk for topic in self.topics.all()]
+            if topic_ids:
+                picked += list(
+                    Article.objects.published()
+                    .filter(topics__in=topic_ids)
+                    .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
+                    .distinct()
+                    .order_by("-published_at", "-pk")[:missing]
+                )
+        return picked
+
+
+class RelatedArticle(models.Model):
+    """One editor's pick, in the order the editor gave."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
+    related = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links_in")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "related"], name="related_article_once"),
+            models.CheckConstraint(condition=~Q(article=models.F("related")), name="related_article_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.article} → {self.related}"

@@ -1,0 +1,49 @@
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers
+
+from .models import Article, Topic
+
+ARTICLES_PER_PAGE = 10
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    page = _page(request, Article.objects.published().for_listing())
+    return render(request, "articles/home.html", {"page_obj": page})
+
+
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = get_object_or_404(Topic, slug=slug)
+    page = _page(request, Article.objects.published().filter(topics=topic).for_listing())
+    return render(request, "articles/topic.html", {"topic": topic, "page_obj": page})
+
+
+def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    articles = Article.objects.select_related("author").prefetch_related("topics")
+    article = articles.published().filter(slug=slug).first()
+    preview = False
+    if article is None:
+        # Editors may look at a draft or a scheduled piece at its future address.
+        if not request.user.has_perm("articles.view_article"):
+            raise Http404("No article here.")
+        article = get_object_or_404(articles, slug=slug)
+        preview = True
+    response = render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": article,
+            "topics": list(article.topics.all()),
+            "related_articles": article.related_for_page(),
+            "preview": preview,
+        },
+    )
+    if preview:
+        add_never_cache_headers(response)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
