@@ -3,6 +3,8 @@ from django.core.validators import EmailValidator
 
 from articles.models import Topic
 
+from .models import Subscriber
+
 
 class SubscribeForm(forms.Form):
     email = forms.CharField(
@@ -26,3 +28,18 @@ class SubscribeForm(forms.Form):
         if self.cleaned_data.get("topic_choice") != "chosen":
             return []
         return list(self.cleaned_data.get("topics") or [])
+
+
+class PreferencesForm(forms.Form):
+    cadence = forms.ChoiceField(choices=Subscriber.Cadence.choices, widget=forms.RadioSelect, label="How often")
+    topics = forms.ModelMultipleChoiceField(
+        queryset=Topic.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Topics",
+        help_text="Choose none to get every topic.",
+    )
+
+    def __init__(self, *args, subscriber: Subscriber, **kwargs):
+        kwargs.setdefault("initial", {"cadence": subscriber.cadence, "topics": list(subscriber.topics.all())})
+        super().__init__(*args, **kwargs)

@@ -7,6 +7,9 @@ app_name = "newsletter"
 urlpatterns = [
     path("", views.signup, name="signup"),
     path("subscribe/", views.subscribe, name="subscribe"),
+    path("confirm/<str:token>/", views.confirm, name="confirm"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("preferences/<str:token>/", views.preferences, name="preferences"),
     path("digests/", views.digest_list, name="digests"),
     path("digests/<int:pk>/", views.digest_detail, name="digest"),
 ]
