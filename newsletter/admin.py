@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Digest, Subscriber
+from .models import Subscriber
 
 
 @admin.register(Subscriber)
@@ -18,10 +18,3 @@ class SubscriberAdmin(admin.ModelAdmin):
         "consent_at",
     ]
     filter_horizontal = ["topics"]
-
-
-@admin.register(Digest)
-class DigestAdmin(admin.ModelAdmin):
-    list_display = ["subject", "cadence", "status", "period_end", "recipients_count", "sent_count", "failed_count"]
-    list_filter = ["cadence", "status"]
-    filter_horizontal = ["articles"]

@@ -10,6 +10,4 @@ urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", views.preferences, name="preferences"),
-    path("digests/", views.digest_list, name="digests"),
-    path("digests/<int:pk>/", views.digest_detail, name="digest"),
 ]

@@ -1,12 +1,12 @@
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .forms import PreferencesForm, SubscribeForm
-from .models import Digest, Subscriber
+from .models import Subscriber
 from .services import subscriber_confirm, subscriber_create, subscriber_unsubscribe, subscriber_update_preferences
 from .tokens import Purpose, TokenExpired, TokenInvalid, read_token
 
@@ -34,16 +34,6 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, NEUTRAL_ANSWER)
     return redirect("newsletter:signup")
-
-
-def digest_list(request: HttpRequest) -> HttpResponse:
-    digests = Digest.objects.filter(status=Digest.Status.SENT).order_by("-sent_at")
-    return render(request, "newsletter/digest_list.html", {"digests": digests})
-
-
-def digest_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    digest = get_object_or_404(Digest.objects.filter(status=Digest.Status.SENT), pk=pk)
-    return render(request, "newsletter/digest_detail.html", {"digest": digest, "articles": digest.articles.all()})
 
 
 def _subscriber_from(token: str, purpose: Purpose) -> Subscriber | None:

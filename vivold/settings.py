@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_prose_editor",
     "articles",
     "newsletter",
+    "digests",
 ]
 
 MIDDLEWARE = [

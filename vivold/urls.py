@@ -6,6 +6,7 @@ from . import views
 
 urlpatterns = [
     path("", include("articles.urls")),
+    path("newsletter/digests/", include("digests.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
