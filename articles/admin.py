@@ -12,7 +12,7 @@ class TopicAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(article_count=Count("articles"))
+        return super().get_queryset(request).annotate(article_count=Count("articles")).order_by("name")
 
     @admin.display(description="Articles", ordering="article_count")
     def article_count(self, topic: Topic) -> int:

@@ -1,0 +1,95 @@
+"""A reader and an editor, in Debian's Chromium, against a live server."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.utils import timezone
+
+from articles.models import Article
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo", stdout=None)
+
+
+def test_reader_opens_an_article_and_follows_a_related_link(live_server, page, demo):
+    page.goto(live_server.url + "/")
+    assert page.locator("h1").inner_text() == "Latest insights"
+    first = page.locator(".card-title a").first
+    title = first.inner_text()
+    first.click()
+    page.wait_for_url(re.compile(r"/articles/[\w-]+/$"))
+    assert page.locator("h1").inner_text() == title
+
+    for heading in ("Key Insights", "Stay Updated", "Related Articles"):
+        assert page.get_by_role("heading", name=heading, exact=True).is_visible()
+    assert page.get_by_label("Email", exact=True).is_visible()
+    assert page.get_by_role("button", name="Subscribe").is_visible()
+
+    related = page.locator("section.related h3 a").first
+    related_title = related.inner_text()
+    related.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == related_title
+    assert related_title != title
+
+
+def _choose(page, field_id: str, text: str) -> None:
+    """Pick an option in one of the admin's autocomplete (select2) widgets."""
+    page.locator(f"#{field_id} + .select2 .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.locator(".select2-results__option", has_text=text).first.click()
+
+
+def test_editor_writes_and_publishes_an_article(live_server, page, demo):
+    User.objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
+    page.goto(live_server.url + "/admin/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("a-long-test-password")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(live_server.url + "/admin/")
+
+    page.goto(live_server.url + "/admin/articles/article/add/")
+    page.locator("#id_title").press_sequentially("Chip export rules reshape cloud contracts")
+    assert page.locator("#id_slug").input_value() == "chip-export-rules-reshape-cloud-contracts"
+    page.locator("#id_dek").fill("Procurement teams are rewriting exit clauses.")
+    page.locator("#id_key_insights").fill("Contracts now plan for access being withdrawn overnight.")
+
+    editor = page.locator(".field-body [contenteditable=true].ProseMirror")
+    editor.click()
+    # The editor's input rules: "## " starts a heading, "- " a bullet list.
+    editor.press_sequentially("## What changed")
+    editor.press("Enter")
+    editor.press_sequentially("Three shifts stand out:")
+    editor.press("Enter")
+    editor.press_sequentially("- Notice periods")
+    editor.press("Enter")
+    editor.press_sequentially("Fallback providers")
+    assert editor.locator("h2").inner_text() == "What changed"
+    assert editor.locator("ul li").count() == 2
+
+    page.locator("#id_status").select_option("published")
+    when = timezone.localtime() - timedelta(minutes=1)
+    page.locator("#id_published_at_0").fill(when.strftime("%Y-%m-%d"))
+    page.locator("#id_published_at_1").fill(when.strftime("%H:%M:%S"))
+    _choose(page, "id_author", Article.objects.first().author.name)
+    _choose(page, "id_topics", "AI Strategy")
+    page.locator("input[name=_save]").last.click()
+    page.wait_for_url(live_server.url + "/admin/articles/article/")
+    assert page.locator(".messagelist .success").count() == 1
+
+    article = Article.objects.get(slug="chip-export-rules-reshape-cloud-contracts")
+    assert "<h2>What changed</h2>" in article.body
+    assert re.search(r"<ul><li><p>Notice periods</p></li><li><p>Fallback providers</p></li></ul>", article.body)
+
+    page.goto(live_server.url + "/")
+    assert page.locator(".card-title a").first.inner_text() == "Chip export rules reshape cloud contracts"
+    page.get_by_role("link", name="Chip export rules reshape cloud contracts").click()
+    page.wait_for_url(re.compile(r"/articles/chip-export-rules-reshape-cloud-contracts/$"))
+    assert page.locator("article h2").first.inner_text() == "What changed"
