@@ -1,7 +1,11 @@
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count
 from django.utils import timezone
 
+from vivold.security import CSPNonceMediaMixin
+
+from .images import ReencodedImageField
 from .models import Article, Author, RelatedArticle, Topic
 
 
@@ -37,7 +41,7 @@ class RelatedArticleInline(admin.TabularInline):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     list_display = ["title", "status_label", "published_at", "updated_at", "author", "topic_list"]
     list_filter = ["status", "topics", "author"]
     search_fields = ["title", "dek", "key_insights", "body_text"]
@@ -48,6 +52,7 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["reading_time", "created_at", "updated_at"]
     list_select_related = ["author"]
     save_on_top = True
+    formfield_overrides = {models.ImageField: {"form_class": ReencodedImageField}}
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "key_insights", "body"]}),
         ("Publishing", {"fields": ["status", "published_at", "author", "topics"]}),
