@@ -243,6 +243,8 @@ PERMISSIONS_POLICY = (
 # the per-request nonce (vivold.security.CSPNonceMediaMixin).
 from csp.constants import NONCE, NONE, SELF  # noqa: E402
 
+from vivold.csp_hashes import prose_editor_style_hashes  # noqa: E402
+
 # Media may move to object storage behind a CDN (MEDIA_URL=https://media.example.org/).
 MEDIA_URL = env.str("MEDIA_URL", default=MEDIA_URL)
 _media_origin = ["/".join(MEDIA_URL.split("/", 3)[:3])] if "://" in MEDIA_URL else []
@@ -250,7 +252,8 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
-        "style-src": [SELF],
+        # The rich-text editor's one fixed inline <style>, allowed by its hash only.
+        "style-src": [SELF, *prose_editor_style_hashes()],
         "img-src": [SELF, "data:", *_media_origin, *env.list("DJANGO_CSP_IMG_SRC", default=[])],
         "font-src": [SELF],
         "connect-src": [SELF],
