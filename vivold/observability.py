@@ -74,7 +74,9 @@ class RequestIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = request_id_var.get()
+            # django.request logs after the middleware has returned; its record carries the request.
+            request = getattr(record, "request", None)
+            record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         record.msg = redact(record.getMessage())
         record.args = ()
         if record.exc_info and not record.exc_text:

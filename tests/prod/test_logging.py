@@ -83,3 +83,12 @@ def test_the_request_log_line_names_the_route_not_the_token(client, caplog):
     (line,) = formatted([r for r in caplog.records if r.name == "vivold.request"])
     assert line["route"] == "/newsletter/confirm/<str:token>/"
     assert "secret-token-value" not in json.dumps(line)
+
+
+@pytest.mark.django_db
+def test_djangos_own_request_warnings_carry_the_request_id(client, caplog):
+    caplog.set_level(logging.WARNING, logger="django.request")
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    (line,) = formatted([r for r in caplog.records if r.name == "django.request"])
+    assert line["request_id"] == response["X-Request-ID"]
