@@ -270,6 +270,9 @@ CONTENT_SECURITY_POLICY = {
 LOGIN_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("DJANGO_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
 
+# Where collectstatic writes (the image collects at build time).
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))
+
 # Uploaded images: admin-only, re-encoded by Pillow, capped in bytes and pixels.
 IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
 IMAGE_UPLOAD_MAX_PIXELS = env.int("IMAGE_UPLOAD_MAX_PIXELS", default=40_000_000)

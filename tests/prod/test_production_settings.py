@@ -2,12 +2,15 @@
 start-up refusals, /healthz and the JSON logs, each in a fresh interpreter."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from .helpers import production_env, run_manage, run_python
+from .helpers import BASE_DIR, production_env, run_manage, run_python
 
 REQUEST_HEALTHZ = """
 import django, json, sys
@@ -112,3 +115,39 @@ def test_production_logs_one_json_object_a_line_with_request_id_and_timing(tmp_p
     assert line["status"] == 200 and line["method"] == "GET" and line["route"] == "/healthz"
     assert isinstance(line["duration_ms"], float)
     assert line["level"] == "INFO" and line["time"].endswith("+00:00")
+
+
+def run_healthcheck(url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1"}
+    return subprocess.run(
+        [sys.executable, "-m", "vivold.healthcheck", url],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_container_health_check_passes_on_a_healthy_site(live_server):
+    result = run_healthcheck(f"{live_server.url}/healthz")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("200 ")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_container_health_check_fails_when_redis_is_gone(live_server):
+    closed = "redis://127.0.0.1:1/0"
+    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": closed}}
+    with override_settings(REDIS_URL=closed, CACHES=caches):
+        result = run_healthcheck(f"{live_server.url}/healthz")
+    assert result.returncode == 1
+    assert result.stdout.startswith("503 ")
+
+
+def test_the_container_health_check_fails_when_nothing_listens():
+    result = run_healthcheck("http://127.0.0.1:1/healthz")
+    assert result.returncode == 1
+    assert "unhealthy" in result.stderr
