@@ -6,6 +6,7 @@ import struct
 import zlib
 
 import pytest
+from bs4 import BeautifulSoup
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms import ValidationError
 from django.urls import reverse
@@ -224,3 +225,47 @@ def test_uploads_are_for_editors_only(client):
     response = client.get(reverse("admin:articles_article_add"))
     assert response.status_code == 302
     assert reverse("admin:login") in response["Location"]
+
+
+@pytest.mark.django_db
+def test_editors_upload_body_images_and_get_an_address_to_paste(admin_client, client, media_root, settings):
+    url = reverse("admin:articles_article_upload_image")
+    page = admin_client.get(url)
+    assert page.status_code == 200
+    assert 'enctype="multipart/form-data"' in page.content.decode()
+    response = admin_client.post(url, {"image": upload(png_with_text() + SECRET, "chart.png", "image/png")})
+    assert response.status_code == 200
+    address = BeautifulSoup(response.content.decode(), "html.parser").find(id="image-address")["value"]
+    assert address.startswith(f"{settings.SITE_URL}/media/articles/body/") and address.endswith(".png")
+    path = address.removeprefix(settings.SITE_URL)
+    stored = (media_root / path.removeprefix("/media/")).read_bytes()
+    assert SECRET not in stored and b"private note" not in stored
+    assert client.get(path).status_code == 200
+    # The article form links to the upload page.
+    assert url in admin_client.get(reverse("admin:articles_article_add")).content.decode()
+
+
+@pytest.mark.django_db
+def test_body_image_upload_refuses_svg_and_strangers(admin_client, client, media_root):
+    url = reverse("admin:articles_article_upload_image")
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+    response = admin_client.post(url, {"image": upload(svg, "x.svg", "image/svg+xml")})
+    assert response.status_code == 200
+    assert "Upload a JPEG, PNG, WebP or GIF image" in response.content.decode()
+    assert not media_root.exists() or not any(media_root.rglob("*.*"))
+    assert admin_client.post(url, {}).status_code == 200  # nothing chosen: the form says so
+    anonymous = client.post(url, {"image": upload(png_with_text(), "x.png", "image/png")})
+    assert anonymous.status_code == 302 and reverse("admin:login") in anonymous["Location"]
+
+
+@pytest.mark.django_db
+def test_staff_without_article_rights_cannot_upload(client, media_root):
+    from django.contrib.auth.models import User
+
+    User.objects.create_user("intern", password="x" * 20, is_staff=True)
+    client.login(username="intern", password="x" * 20)
+    response = client.post(
+        reverse("admin:articles_article_upload_image"), {"image": upload(png_with_text(), "x.png", "image/png")}
+    )
+    assert response.status_code == 403
+    assert not media_root.exists()
