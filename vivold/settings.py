@@ -276,7 +276,6 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))
 # Uploaded images: admin-only, re-encoded by Pillow, capped in bytes and pixels.
 IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
 IMAGE_UPLOAD_MAX_PIXELS = env.int("IMAGE_UPLOAD_MAX_PIXELS", default=40_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 # Served by the web process unless media lives on object storage behind a CDN.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
@@ -288,6 +287,10 @@ SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
 ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 if EMAIL_URL.startswith("anymail://"):
     ANYMAIL_PROVIDER = EMAIL_URL.removeprefix("anymail://").strip("/")
+    if not ANYMAIL_PROVIDER.isidentifier():
+        raise ImproperlyConfigured(
+            f"EMAIL_URL={EMAIL_URL!r}: name a django-anymail provider, for example anymail://mailgun."
+        )
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
 # Bounce and complaint webhooks are served only once their shared secret is set.
 ANYMAIL_WEBHOOKS = bool(ANYMAIL.get("WEBHOOK_SECRET"))

@@ -229,3 +229,10 @@ def test_without_a_webhook_secret_there_is_no_webhook_and_smtp_is_the_default(tm
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     assert answer["backend"] == "django.core.mail.backends.smtp.EmailBackend"
     assert answer["webhooks"] is False
+
+
+@pytest.mark.parametrize("url", ["anymail://", "anymail://../../etc", "anymail://mail-gun"])
+def test_a_malformed_provider_stops_start_up_with_a_clear_message(tmp_path, url):
+    result = run_python(PROVIDER_SETTINGS, production_env(tmp_path, EMAIL_URL=url))
+    assert result.returncode != 0
+    assert "name a django-anymail provider" in result.stderr
