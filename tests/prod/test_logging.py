@@ -3,20 +3,20 @@ name the ids they were given, never an email address."""
 
 import json
 import logging
+import subprocess
+import sys
+import time
 
 import pytest
 from django.urls import reverse
 
 from newsletter.models import Subscriber
-from vivold.celery import app
 from vivold.observability import JsonFormatter, RequestIdFilter
 
+from .failing_tasks import subscriber_mail_task
+from .helpers import BASE_DIR, production_env
+
 ADDRESS = "private.person@example.org"
-
-
-@app.task(name="tests.prod.subscriber_mail_task")
-def subscriber_mail_task(subscriber_id: int, email: str, note: str = "") -> None:
-    raise ConnectionRefusedError(f"SMTP refused recipient {email}")
 
 
 def formatted(records: list[logging.LogRecord]) -> list[dict]:
@@ -92,3 +92,34 @@ def test_djangos_own_request_warnings_carry_the_request_id(client, caplog):
     assert response.status_code == 404
     (line,) = formatted([r for r in caplog.records if r.name == "django.request"])
     assert line["request_id"] == response["X-Request-ID"]
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+def test_a_real_worker_logs_the_failure_as_json_without_the_address(tmp_path, settings):
+    env = production_env(tmp_path, REDIS_URL=settings.REDIS_URL)
+    log = tmp_path / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "vivold", "worker", "--pool", "solo", "--without-heartbeat",
+             "--without-gossip", "--without-mingle", "-I", "tests.prod.failing_tasks", "--loglevel", "INFO"],
+            cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=output,
+        )  # fmt: skip
+        try:
+            result = subscriber_mail_task.delay(4242, ADDRESS)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and "vivold.tasks" not in log.read_text():
+                assert worker.poll() is None, log.read_text()
+                time.sleep(0.2)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=20)
+    text = log.read_text()
+    lines = [json.loads(line) for line in text.splitlines() if line.strip()]  # every line is JSON
+    (failure,) = [line for line in lines if line["logger"] == "vivold.tasks"]
+    assert failure["task_id"] == result.id
+    assert failure["task_args"] == [4242, "<email>"]
+    assert "ConnectionRefusedError" in failure["message"]
+    assert ADDRESS not in text
+    # Celery's own failure line is there too, redacted.
+    assert any(line["logger"].startswith("celery") and line["level"] == "ERROR" for line in lines)
