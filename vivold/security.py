@@ -2,6 +2,7 @@
 admin login guard, and the CSP nonce for the admin's rich-text editor."""
 
 import hashlib
+import logging
 import math
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from js_asset import Media
+
+logger = logging.getLogger(__name__)
 
 # A username may be tried from many addresses: it locks at a higher count, so
 # that one person cannot lock an editor out as easily as their own address.
@@ -65,7 +68,11 @@ def login_failure_record(*, ip: str, username: str) -> None:
         except ValueError:  # expired between add and incr
             cache.set(f"{key}:count", 1, window)
             count = 1
-        if count >= limit:
+        if count == limit:
+            cache.set(f"{key}:locked", 1, window)
+            # The key names the address, or a hash of the username: never the username itself.
+            logger.warning("admin sign-in locked for %s seconds: %s", window, key)
+        elif count > limit:
             cache.set(f"{key}:locked", 1, window)
 
 

@@ -1,6 +1,7 @@
 """The admin sign-in guard: repeated failures lock the address (and, at a
 higher count, the username) out for a while, whatever the password."""
 
+import logging
 import time
 
 import pytest
@@ -108,3 +109,13 @@ def test_a_successful_sign_in_clears_the_username_count(client, editor, settings
     client.logout()
     sign_in(client, "wrong guess", ip="203.0.113.51")
     assert sign_in(client, PASSWORD, ip="203.0.113.52").status_code == 302
+
+
+def test_a_lockout_is_logged_once_without_the_username(client, editor, settings, caplog):
+    caplog.set_level(logging.WARNING, logger="vivold.security")
+    for _ in range(settings.LOGIN_FAILURE_LIMIT + 2):
+        sign_in(client, "wrong guess", ip="198.51.100.77")
+    messages = [r.getMessage() for r in caplog.records if r.name == "vivold.security"]
+    assert messages == [
+        f"admin sign-in locked for {settings.LOGIN_LOCKOUT_SECONDS} seconds: login-guard:ip:198.51.100.77"
+    ]

@@ -161,3 +161,13 @@ def test_behind_a_proxy_the_forwarded_scheme_counts(client, settings):
     response = client.get(reverse("articles:home"), headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
     assert "max-age=31536000" in response["Strict-Transport-Security"]
+
+
+def test_a_failed_csrf_check_gets_a_plain_page_with_the_headers():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("newsletter:subscribe"), {"email": "reader@example.org"})
+    assert response.status_code == 403
+    assert_security_headers(response)
+    html = response.content.decode()
+    assert "This form could not be accepted" in html
+    assert inline_script_problems(html) == [] and "<style" not in html
