@@ -1,11 +1,6 @@
-import uuid
-from pathlib import PurePath
-
 from django import forms
-from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Count
 from django.template.response import TemplateResponse
@@ -14,7 +9,7 @@ from django.utils import timezone
 
 from vivold.security import CSPNonceMediaMixin
 
-from .images import ReencodedImageField
+from .images import ReencodedImageField, body_image_store
 from .models import Article, Author, RelatedArticle, Topic
 
 
@@ -93,12 +88,7 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
         form = BodyImageForm(request.POST or None, request.FILES or None)
         image_url = None
         if request.method == "POST" and form.is_valid():
-            image = form.cleaned_data["image"]
-            suffix = PurePath(image.name).suffix
-            name = default_storage.save(f"articles/body/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}", image)
-            url = default_storage.url(name)
-            # Absolute on the public origin: bodies are also sent in digests.
-            image_url = f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+            image_url = body_image_store(image=form.cleaned_data["image"])
             form = BodyImageForm()
         context = {
             **self.admin_site.each_context(request),

@@ -4,13 +4,16 @@ script, polyglot trailer or EXIF metadata (GPS position, camera serial)
 survives the upload."""
 
 import io
+import uuid
 import warnings
 from pathlib import PurePath
 
 from django import forms
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 # What we accept and what we write it back as.
@@ -84,3 +87,12 @@ class ReencodedImageField(forms.ImageField):
         attrs = super().widget_attrs(widget)
         attrs["accept"] = ",".join(sorted(set(CONTENT_TYPES.values()) | {"image/gif"}))
         return attrs
+
+
+def body_image_store(*, image: UploadedFile) -> str:
+    """Store an already re-encoded image for article bodies; return its absolute address."""
+    suffix = PurePath(image.name or "").suffix
+    name = default_storage.save(f"articles/body/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}", image)
+    url = default_storage.url(name)
+    # Absolute on the public origin: bodies are also sent in digests.
+    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
