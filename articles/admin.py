@@ -1,7 +1,15 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
+from vivold.security import CSPNonceMediaMixin
+
+from .images import ReencodedImageField, body_image_store
 from .models import Article, Author, RelatedArticle, Topic
 
 
@@ -36,8 +44,12 @@ class RelatedArticleInline(admin.TabularInline):
     verbose_name_plural = "Related articles (in this order; the page fills up to three from shared topics)"
 
 
+class BodyImageForm(forms.Form):
+    image = ReencodedImageField(help_text="JPEG, PNG, WebP or GIF. It is re-encoded and stored under a random name.")
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     list_display = ["title", "status_label", "published_at", "updated_at", "author", "topic_list"]
     list_filter = ["status", "topics", "author"]
     search_fields = ["title", "dek", "key_insights", "body_text"]
@@ -48,6 +60,8 @@ class ArticleAdmin(admin.ModelAdmin):
     readonly_fields = ["reading_time", "created_at", "updated_at"]
     list_select_related = ["author"]
     save_on_top = True
+    formfield_overrides = {models.ImageField: {"form_class": ReencodedImageField}}
+    change_form_template = "admin/articles/article/change_form.html"
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "key_insights", "body"]}),
         ("Publishing", {"fields": ["status", "published_at", "author", "topics"]}),
@@ -57,6 +71,33 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("topics")
+
+    def get_urls(self):
+        upload = path(
+            "upload-image/",
+            self.admin_site.admin_view(self.body_image_upload_view),
+            name="articles_article_upload_image",
+        )
+        return [upload, *super().get_urls()]
+
+    def body_image_upload_view(self, request):
+        """Upload an image for an article body: stored re-encoded under a random
+        name; the page gives the address to paste into the editor's image dialog."""
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        form = BodyImageForm(request.POST or None, request.FILES or None)
+        image_url = None
+        if request.method == "POST" and form.is_valid():
+            image_url = body_image_store(image=form.cleaned_data["image"])
+            form = BodyImageForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload an image for an article body",
+            "opts": self.opts,
+            "form": form,
+            "image_url": image_url,
+        }
+        return TemplateResponse(request, "admin/articles/article/upload_image.html", context)
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, article: Article) -> str:

@@ -161,7 +161,7 @@ WHITENOISE_MAX_AGE = 60 * 60 * 24 * 365 if not DEBUG else 0
 EMAIL_URL = env.str("EMAIL_URL", default="console://")
 if EMAIL_URL.startswith("console:"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-else:
+elif not EMAIL_URL.startswith("anymail:"):  # anymail://<provider>: see the production block below
     globals().update(env.email_url_config(EMAIL_URL))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Vivold Insights <insights@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -190,3 +190,119 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+
+# --- Production and security ------------------------------------------------
+# Everything a public deployment needs, kept in one block: headers, cookies,
+# CSP, the admin login guard, uploads, mail providers and logs. The defaults
+# are strict whenever DJANGO_DEBUG is off; the README's "Running in production"
+# section documents each variable (see also .env.example).
+INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
+
+# Request id first, so every later log line carries it; CSP and the small
+# header middleware right after Django's own security middleware.
+MIDDLEWARE.insert(0, "vivold.observability.RequestIdMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "vivold.security.PermissionsPolicyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "vivold.security.AdminLoginGuardMiddleware",
+)
+
+# A TLS-terminating proxy in front (load balancer, Caddy, nginx) says the
+# original scheme in X-Forwarded-Proto and the client in X-Forwarded-For.
+# Only set this when such a proxy exists and strips those headers from clients.
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Tests talk plain HTTP to the test client and the live server.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not (DEBUG or TESTING))
+# The container health check talks plain HTTP to the web process itself.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=0 if DEBUG else 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = not DEBUG
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_HTTPONLY = True
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), browsing-topics=()"
+)
+
+# Content-Security-Policy (django-csp): no inline script anywhere. The one
+# inline element the admin needs, the rich-text editor's import map, carries
+# the per-request nonce (vivold.security.CSPNonceMediaMixin).
+from csp.constants import NONCE, NONE, SELF  # noqa: E402
+
+from vivold.csp_hashes import prose_editor_style_hashes  # noqa: E402
+
+# Media may move to object storage behind a CDN (MEDIA_URL=https://media.example.org/).
+MEDIA_URL = env.str("MEDIA_URL", default=MEDIA_URL)
+_media_origin = ["/".join(MEDIA_URL.split("/", 3)[:3])] if "://" in MEDIA_URL else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        # The rich-text editor's one fixed inline <style>, allowed by its hash only.
+        "style-src": [SELF, *prose_editor_style_hashes()],
+        "img-src": [SELF, "data:", *_media_origin, *env.list("DJANGO_CSP_IMG_SRC", default=[])],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"upgrade-insecure-requests": True} if SECURE_SSL_REDIRECT else {}),
+    }
+}
+
+# Admin login guard: this many failures from one address, or for one
+# username, within the window locks further attempts out for the window.
+LOGIN_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_SECONDS = env.int("DJANGO_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+
+# Where collectstatic writes (the image collects at build time).
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))
+
+# Uploaded images: admin-only, re-encoded by Pillow, capped in bytes and pixels.
+IMAGE_UPLOAD_MAX_BYTES = env.int("IMAGE_UPLOAD_MAX_BYTES", default=8 * 1024 * 1024)
+IMAGE_UPLOAD_MAX_PIXELS = env.int("IMAGE_UPLOAD_MAX_PIXELS", default=40_000_000)
+FILE_UPLOAD_PERMISSIONS = 0o640
+# Served by the web process unless media lives on object storage behind a CDN.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+
+# Mail providers: EMAIL_URL=anymail://<provider> (mailgun, postmark, amazon_ses,
+# sendgrid, brevo, …) sends through django-anymail; every ANYMAIL_<NAME>
+# variable becomes ANYMAIL["<NAME>"] (API keys, webhook signing keys, and
+# ANYMAIL_WEBHOOK_SECRET, the user:password the provider's webhooks must send).
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+if EMAIL_URL.startswith("anymail://"):
+    ANYMAIL_PROVIDER = EMAIL_URL.removeprefix("anymail://").strip("/")
+    if not ANYMAIL_PROVIDER.isidentifier():
+        raise ImproperlyConfigured(
+            f"EMAIL_URL={EMAIL_URL!r}: name a django-anymail provider, for example anymail://mailgun."
+        )
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
+# Bounce and complaint webhooks are served only once their shared secret is set.
+ANYMAIL_WEBHOOKS = bool(ANYMAIL.get("WEBHOOK_SECRET"))
+
+# Logs: one JSON object a line (with the request id) unless LOG_FORMAT=text.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+LOGGING["filters"] = {"request_id": {"()": "vivold.observability.RequestIdFilter"}}
+LOGGING["formatters"] = {
+    "json": {"()": "vivold.observability.JsonFormatter"},
+    "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+}
+LOGGING["handlers"]["console"].update(formatter=LOG_FORMAT, filters=["request_id"])
+# Workers log through the same handler instead of Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# --- end of production and security -----------------------------------------

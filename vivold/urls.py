@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 
@@ -12,10 +12,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded images, unless they live on object storage behind a CDN.
+if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):
+    urlpatterns.append(re_path(rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.+)$", views.media_file, name="media"))
+# The mail provider's bounce and complaint webhooks, once their shared secret is set.
+if settings.ANYMAIL_WEBHOOKS:
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 handler404 = "vivold.views.page_not_found"
 handler500 = "vivold.views.server_error"

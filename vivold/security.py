@@ -1,0 +1,132 @@
+"""Security pieces the settings switch on: the Permissions-Policy header, the
+admin login guard, and the CSP nonce for the admin's rich-text editor."""
+
+import hashlib
+import logging
+import math
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import cache
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from js_asset import Media
+
+logger = logging.getLogger(__name__)
+
+# A username may be tried from many addresses: it locks at a higher count, so
+# that one person cannot lock an editor out as easily as their own address.
+USERNAME_FACTOR = 4
+
+
+class PermissionsPolicyMiddleware:
+    """Turn off browser features no page of ours uses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address: the one our proxy saw when there is a proxy in front.
+
+    The last X-Forwarded-For entry is the one the proxy appended; earlier
+    entries come from the client and prove nothing.
+    """
+    if settings.BEHIND_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded.strip():
+            return forwarded.split(",")[-1].strip()[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
+def _username_key(username: str) -> str:
+    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return f"login-guard:user:{digest}"
+
+
+def _ip_key(ip: str) -> str:
+    return f"login-guard:ip:{ip}"
+
+
+def login_failure_record(*, ip: str, username: str) -> None:
+    """Count one failed sign-in for the address and the username; lock what went over."""
+    window = settings.LOGIN_LOCKOUT_SECONDS
+    limits = [(_ip_key(ip), settings.LOGIN_FAILURE_LIMIT)]
+    if username:
+        limits.append((_username_key(username), settings.LOGIN_FAILURE_LIMIT * USERNAME_FACTOR))
+    for key, limit in limits:
+        cache.add(f"{key}:count", 0, window)
+        try:
+            count = cache.incr(f"{key}:count")
+        except ValueError:  # expired between add and incr
+            cache.set(f"{key}:count", 1, window)
+            count = 1
+        if count == limit:
+            cache.set(f"{key}:locked", 1, window)
+            # The key names the address, or a hash of the username: never the username itself.
+            logger.warning("admin sign-in locked for %s seconds: %s", window, key)
+        elif count > limit:
+            cache.set(f"{key}:locked", 1, window)
+
+
+def login_is_locked(*, ip: str, username: str) -> bool:
+    keys = [f"{_ip_key(ip)}:locked"]
+    if username:
+        keys.append(f"{_username_key(username)}:locked")
+    return any(cache.get_many(keys).values())
+
+
+def login_failures_clear(*, username: str) -> None:
+    key = _username_key(username)
+    cache.delete_many([f"{key}:count", f"{key}:locked"])
+
+
+@receiver(user_login_failed, dispatch_uid="vivold.login_failure_record")
+def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
+    if request is not None:
+        login_failure_record(ip=client_ip(request), username=str(credentials.get("username", "")))
+
+
+@receiver(user_logged_in, dispatch_uid="vivold.login_failures_clear")
+def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
+    login_failures_clear(username=user.get_username())
+
+
+class AdminLoginGuardMiddleware:
+    """Refuse sign-in attempts from a locked address or for a locked username.
+
+    The attempt is refused before the password is checked, so a locked-out
+    guesser learns nothing, even when the guess is right.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "POST" and request.path == reverse("admin:login"):
+            username = request.POST.get("username", "")
+            if login_is_locked(ip=client_ip(request), username=username):
+                minutes = math.ceil(settings.LOGIN_LOCKOUT_SECONDS / 60)
+                response = render(request, "security/login_locked.html", {"minutes": minutes}, status=429)
+                response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
+                return response
+        return self.get_response(request)
+
+
+class CSPNonceMediaMixin:
+    """Give the admin form's media this request's CSP nonce.
+
+    django-prose-editor's widget brings an inline ``<script type="importmap">``;
+    with the nonce it runs under a policy that allows no inline script.
+    """
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        context["media"] = Media.from_media(context["media"], nonce=str(request.csp_nonce))
+        return super().render_change_form(request, context, *args, **kwargs)
