@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR
 from django.db.models import Count
 from django.utils import timezone
 
@@ -40,6 +41,8 @@ class RelatedArticleInline(admin.TabularInline):
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "status_label", "published_at", "updated_at", "author", "topic_list"]
     list_filter = ["status", "topics", "author"]
+    # The change list searches with get_search_results below; these fields show
+    # the search box and serve the related-article autocomplete (prefix typing).
     search_fields = ["title", "dek", "key_insights", "body_text"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
@@ -57,6 +60,16 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("topics")
+
+    def get_search_results(self, request, queryset, search_term):
+        # The readers' engine (articles/search.py), drafts included; best match first.
+        is_autocomplete = request.resolver_match is not None and request.resolver_match.url_name == "autocomplete"
+        if is_autocomplete or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        results = queryset.search(search_term)  # best match first...
+        if ORDER_VAR in request.GET:  # ...unless the editor sorted by a column
+            results = results.order_by(*queryset.query.order_by)
+        return results, False
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, article: Article) -> str:
