@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import never_cache
 
 
@@ -33,3 +34,20 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: whatever broke may be the database or a context processor.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    # Token pages are private to one subscriber; drafts and previews answer 404 to crawlers anyway.
+    private = ["admin:index", "newsletter:confirm", "newsletter:unsubscribe", "newsletter:preferences"]
+    lines = ["User-agent: *"]
+    lines += [f"Disallow: {_url_prefix(name)}" for name in private]
+    lines += ["", f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def _url_prefix(name: str) -> str:
+    """The fixed start of a named URL: /newsletter/confirm/<token>/ gives /newsletter/confirm/."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return reverse(name, kwargs={"token": "-"}).rsplit("-", 1)[0]
