@@ -242,3 +242,13 @@ def test_outline_keeps_heading_markup_and_drops_foreign_ids():
     assert str(outline.html) == '<h2 id="section-a-b" class="x">A <em>b</em></h2><p>text</p>'
     assert outline.headings == [("section-a-b", "A b")]
     assert body_outline("<h2></h2><h2> </h2>").headings == [("section-1", ""), ("section-2", "")]
+
+
+def test_feeds_and_sitemap_query_counts_stay_flat(client, django_assert_max_num_queries):
+    topic = TopicFactory()
+    ArticleFactory.create_batch(12, topics=[topic])
+    for url in ["/feed/", "/feed/rss/", f"/topics/{topic.slug}/feed/"]:
+        with django_assert_max_num_queries(3):
+            assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(4):  # a count and a list for each of the two sitemaps
+        assert client.get("/sitemap.xml").status_code == 200

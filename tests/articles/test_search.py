@@ -243,3 +243,10 @@ def test_postgres_snippet_is_a_highlighted_excerpt(client):
     snippet = soup(client.get(SEARCH, {"q": "hyperscaler"})).select_one(".snippet")
     assert snippet.find("mark").get_text() == "hyperscalers"
     assert len(snippet.get_text().split()) < 80
+
+
+def test_search_page_query_count_does_not_grow_with_results(client, django_assert_max_num_queries):
+    ArticleFactory.create_batch(10, title=factory.Sequence(lambda n: f"Capex story {n}"))
+    with django_assert_max_num_queries(2):  # count, then the page of results with their authors
+        response = client.get(SEARCH, {"q": "capex"})
+    assert len(soup(response).select(".search-results > li")) == 10
