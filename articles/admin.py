@@ -59,7 +59,7 @@ class ArticleAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("topics")
+        return super().get_queryset(request).prefetch_related("topics").defer("search_vector")
 
     def get_search_results(self, request, queryset, search_term):
         # The readers' engine (articles/search.py), drafts included; best match first.

@@ -52,14 +52,19 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_listing(self) -> "ArticleQuerySet":
         """What an article card needs, in a constant number of queries."""
-        return self.select_related("author").prefetch_related("topics").order_by("-published_at", "-pk")
+        return (
+            self.select_related("author")
+            .prefetch_related("topics")
+            .defer("search_vector")  # only the database reads it
+            .order_by("-published_at", "-pk")
+        )
 
-    def search(self, query: str) -> "ArticleQuerySet":
+    def search(self, query: str, *, highlight: bool = False) -> "ArticleQuerySet":
         """Articles matching a reader's query, best first, annotated with
-        ``search_rank`` (and highlighted snippets on PostgreSQL). See articles/search.py."""
+        ``search_rank``; see articles/search.py."""
         from .search import article_search
 
-        return article_search(queryset=self, query=query)
+        return article_search(queryset=self, query=query, highlight=highlight)
 
 
 def hero_image_path(instance: "Article", filename: str) -> str:

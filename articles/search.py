@@ -54,35 +54,40 @@ def _is_postgres(queryset: QuerySet) -> bool:
     return connections[queryset.db].vendor == "postgresql"
 
 
-def article_search(*, queryset: QuerySet, query: str) -> QuerySet:
-    """Matching articles of ``queryset``, best first, with a ``search_rank``;
-    on PostgreSQL also ``title_marked`` and ``snippet_marked`` (see :func:`marked_html`)."""
+def article_search(*, queryset: QuerySet, query: str, highlight: bool = False) -> QuerySet:
+    """Matching articles of ``queryset``, best first, with a ``search_rank``; with
+    ``highlight`` on PostgreSQL also ``title_marked`` and ``snippet_marked`` (see
+    :func:`search_highlights`, which fills them in Python on SQLite)."""
     query = query_clean(query)[:MAX_QUERY_LENGTH]
     if _is_postgres(queryset):
-        return _postgres_search(queryset, query)
+        return _postgres_search(queryset, query, highlight=highlight)
     return _simple_search(queryset, query)
 
 
-def _postgres_search(queryset: QuerySet, query: str) -> QuerySet:
+def _postgres_search(queryset: QuerySet, query: str, *, highlight: bool) -> QuerySet:
     tsquery = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIG)
-    marks = {"start_sel": MARK_START, "stop_sel": MARK_STOP}
-    return (
+    found = (
         queryset.filter(search_vector=tsquery)
-        .annotate(
-            search_rank=SearchRank(F("search_vector"), tsquery),
-            title_marked=SearchHeadline("title", tsquery, config=SEARCH_CONFIG, highlight_all=True, **marks),
-            snippet_marked=SearchHeadline(
-                Concat("key_insights", Value(" "), "body_text", output_field=TextField()),
-                tsquery,
-                config=SEARCH_CONFIG,
-                max_words=SNIPPET_WORDS,
-                min_words=15,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-                **marks,
-            ),
-        )
+        .defer("search_vector")
+        .annotate(search_rank=SearchRank(F("search_vector"), tsquery))
         .order_by("-search_rank", "-published_at", "-pk")
+    )
+    if not highlight:
+        return found
+    # ts_headline is costly; PostgreSQL computes it only for the rows the page shows.
+    marks = {"start_sel": MARK_START, "stop_sel": MARK_STOP}
+    return found.annotate(
+        title_marked=SearchHeadline("title", tsquery, config=SEARCH_CONFIG, highlight_all=True, **marks),
+        snippet_marked=SearchHeadline(
+            Concat("key_insights", Value(" "), "body_text", output_field=TextField()),
+            tsquery,
+            config=SEARCH_CONFIG,
+            max_words=SNIPPET_WORDS,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+            **marks,
+        ),
     )
 
 

@@ -32,7 +32,8 @@ class ArticleSitemap(SiteUrlSitemap):
 class TopicSitemap(SiteUrlSitemap):
     def items(self):
         latest = Article.objects.published().filter(topics=OuterRef("pk")).order_by("-published_at")
-        return Topic.objects.annotate(latest=Subquery(latest.values("published_at")[:1])).order_by("name")
+        topics = Topic.objects.annotate(latest=Subquery(latest.values("published_at")[:1]))
+        return topics.filter(latest__isnull=False).order_by("name")  # an empty topic page is not worth a crawl
 
     def lastmod(self, topic: Topic):
         return topic.latest

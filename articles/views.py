@@ -60,7 +60,7 @@ def search(request: HttpRequest) -> HttpResponse:
         context["error"] = f"That search is too long: please use at most {MAX_QUERY_LENGTH} characters."
         status = 400
     elif query:
-        page = _page(request, Article.objects.published().search(query).select_related("author"))
+        page = _page(request, Article.objects.published().search(query, highlight=True).select_related("author"))
         page.object_list = list(page.object_list)
         search_highlights(page.object_list, query)
         context.update(page_obj=page, page_query=urlencode({"q": query}) + "&")
