@@ -252,3 +252,12 @@ def test_feeds_and_sitemap_query_counts_stay_flat(client, django_assert_max_num_
             assert client.get(url).status_code == 200
     with django_assert_max_num_queries(4):  # a count and a list for each of the two sitemaps
         assert client.get("/sitemap.xml").status_code == 200
+
+
+def test_canonical_link_keeps_only_the_page_number(client):
+    ArticleFactory.create_batch(11)
+    canonical = lambda url: soup(client.get(url)).find("link", rel="canonical")["href"]  # noqa: E731
+    assert canonical("/?utm_source=x") == f"{SITE}/"
+    assert canonical("/?page=1") == f"{SITE}/"
+    assert canonical("/?page=2&utm_source=x") == f"{SITE}/?page=2"
+    assert canonical("/?page=<script>") == canonical("/?page=²") == f"{SITE}/"
