@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 PORT ?= 8000
+# The Nu HTML Checker for the page-quality tests, from npm (its own install script is not run: Java is the machine's).
+VNU_VERSION := 26.9.27
+VNU_STAMP := var/node/.vnu-jar-$(VNU_VERSION)
 
 .PHONY: run test bench lint format worker clean
 
@@ -18,8 +21,14 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 run: $(STAMP)
 	@PORT=$(PORT) PY=$(PY) scripts/run.sh
 
-test: $(STAMP)
+test: $(STAMP) $(VNU_STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+$(VNU_STAMP):
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix var/node --no-save --no-package-lock --ignore-scripts --no-audit --no-fund --loglevel error vnu-jar@$(VNU_VERSION) \
+	  && rm -f var/node/.vnu-jar-* && touch $@; \
+	else echo "npm not found: the HTML checker tests will be skipped"; fi
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
@@ -52,6 +53,8 @@ class BodyImageForm(forms.Form):
 class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     list_display = ["title", "status_label", "published_at", "updated_at", "author", "topic_list"]
     list_filter = ["status", "topics", "author"]
+    # The change list searches with get_search_results below; these fields show
+    # the search box and serve the related-article autocomplete (prefix typing).
     search_fields = ["title", "dek", "key_insights", "body_text"]
     prepopulated_fields = {"slug": ["title"]}
     date_hierarchy = "published_at"
@@ -70,7 +73,17 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("topics")
+        return super().get_queryset(request).prefetch_related("topics").defer("search_vector")
+
+    def get_search_results(self, request, queryset, search_term):
+        # The readers' engine (articles/search.py), drafts included; best match first.
+        is_autocomplete = request.resolver_match is not None and request.resolver_match.url_name == "autocomplete"
+        if is_autocomplete or not search_term.strip():
+            return super().get_search_results(request, queryset, search_term)
+        results = queryset.search(search_term)  # best match first...
+        if ORDER_VAR in request.GET:  # ...unless the editor sorted by a column
+            results = results.order_by(*queryset.query.order_by)
+        return results, False
 
     def get_urls(self):
         upload = path(

@@ -4,6 +4,7 @@ import uuid
 from pathlib import PurePath
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -51,7 +52,19 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_listing(self) -> "ArticleQuerySet":
         """What an article card needs, in a constant number of queries."""
-        return self.select_related("author").prefetch_related("topics").order_by("-published_at", "-pk")
+        return (
+            self.select_related("author")
+            .prefetch_related("topics")
+            .defer("search_vector")  # only the database reads it
+            .order_by("-published_at", "-pk")
+        )
+
+    def search(self, query: str, *, highlight: bool = False) -> "ArticleQuerySet":
+        """Articles matching a reader's query, best first, annotated with
+        ``search_rank``; see articles/search.py."""
+        from .search import article_search
+
+        return article_search(queryset=self, query=query, highlight=highlight)
 
 
 def hero_image_path(instance: "Article", filename: str) -> str:
@@ -108,6 +121,9 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     body_text = models.TextField(editable=False, default="")
     reading_time = models.PositiveSmallIntegerField("reading time (minutes)", editable=False, default=1)
+    # Filled by a PostgreSQL trigger from title (A), dek and key insights (B) and
+    # body text (C), GIN-indexed; stays empty on SQLite (see the migration).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 

@@ -1,9 +1,12 @@
+from urllib.parse import urlencode
+
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 
 from .models import Article, Topic
+from .search import MAX_QUERY_LENGTH, query_clean, search_highlights
 
 ARTICLES_PER_PAGE = 10
 
@@ -47,3 +50,18 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    query = query_clean(request.GET.get("q", ""))
+    context = {"query": query, "page_obj": None, "error": "", "max_length": MAX_QUERY_LENGTH}
+    status = 200
+    if len(query) > MAX_QUERY_LENGTH:
+        context["error"] = f"That search is too long: please use at most {MAX_QUERY_LENGTH} characters."
+        status = 400
+    elif query:
+        page = _page(request, Article.objects.published().search(query, highlight=True).select_related("author"))
+        page.object_list = list(page.object_list)
+        search_highlights(page.object_list, query)
+        context.update(page_obj=page, page_query=urlencode({"q": query}) + "&")
+    return render(request, "articles/search.html", context, status=status)

@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
+
+from articles.sitemaps import SITEMAPS
 
 from . import views
 
@@ -9,6 +12,8 @@ urlpatterns = [
     path("newsletter/digests/", include("digests.urls")),
     path("newsletter/", include("newsletter.urls")),
     path("healthz", views.healthz, name="healthz"),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("admin/", admin.site.urls),
 ]
 

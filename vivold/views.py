@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.urls import NoReverseMatch, reverse
 from django.views import static
 from django.views.decorators.cache import never_cache
 
@@ -50,3 +51,20 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse:
     # Upload names are random and never reused.
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    # Token pages are private to one subscriber; drafts and previews answer 404 to crawlers anyway.
+    private = ["admin:index", "newsletter:confirm", "newsletter:unsubscribe", "newsletter:preferences"]
+    lines = ["User-agent: *"]
+    lines += [f"Disallow: {_url_prefix(name)}" for name in private]
+    lines += ["", f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}", ""]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+def _url_prefix(name: str) -> str:
+    """The fixed start of a named URL: /newsletter/confirm/<token>/ gives /newsletter/confirm/."""
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return reverse(name, kwargs={"token": "-"}).rsplit("-", 1)[0]
