@@ -1,0 +1,62 @@
+"""Fixed-window request counting in Django's cache.
+
+With REDIS_URL set the cache is Redis, so the count holds across every web
+process; keys carry a keyed hash of what they count, never an address in clear.
+Limits can be changed with the NEWSLETTER_RATE_LIMITS setting.
+"""
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class Limit:
+    requests: int
+    seconds: int
+
+
+DEFAULT_LIMITS = {
+    # Signups from one client address: generous for a shared office or campus network.
+    "subscribe-ip": Limit(20, 60 * 60),
+    # Requests naming one mailbox, whoever sends them.
+    "subscribe-address": Limit(5, 60 * 60),
+    # "Send me a new link" from an expired confirmation page.
+    "resend-ip": Limit(10, 60 * 60),
+}
+
+
+def limit_for(scope: str) -> Limit:
+    overrides = getattr(settings, "NEWSLETTER_RATE_LIMITS", {})
+    value = overrides.get(scope, DEFAULT_LIMITS[scope])
+    return value if isinstance(value, Limit) else Limit(*value)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a proxy we trust
+    # rewrites it, and the proxy in front of gunicorn is expected to set REMOTE_ADDR.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def _digest(value: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def hit(scope: str, value: str) -> bool:
+    """Count one request; False once `value` has used up its allowance in this window."""
+    limit = limit_for(scope)
+    window = int(time.time() // limit.seconds)
+    key = f"newsletter:rl:{scope}:{window}:{_digest(value)}"
+    # add() then incr() is atomic in Redis and in the local-memory cache alike.
+    cache.add(key, 0, timeout=limit.seconds + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add() and incr()
+        cache.add(key, 1, timeout=limit.seconds + 1)
+        count = 1
+    return count <= limit.requests
