@@ -124,14 +124,14 @@ def render_svg(weeks: list[Week]) -> SafeString:
             y = panel_top + panel_h - fraction * panel_h
             parts.append(
                 format_html(
-                    '<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#d0d0d0" stroke-width="1"/>'
-                    '<text x="{}" y="{:.1f}" font-size="11" text-anchor="end" fill="#555">{}</text>',
+                    '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#d0d0d0" stroke-width="1"/>'
+                    '<text x="{}" y="{}" font-size="11" text-anchor="end" fill="#555">{}</text>',
                     left,
                     width - right,
-                    y,
-                    y,
+                    f"{y:.1f}",
+                    f"{y:.1f}",
                     left - 6,
-                    y + 4,
+                    f"{y + 4:.1f}",
                     round(top_value * fraction),
                 )
             )
@@ -142,8 +142,8 @@ def render_svg(weeks: list[Week]) -> SafeString:
         if month != previous_month and index > 0:
             parts.append(
                 format_html(
-                    '<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle" fill="#555">{}</text>',
-                    x(index),
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#555">{}</text>',
+                    f"{x(index):.1f}",
                     height - 6,
                     (week.start + timedelta(days=6)).strftime("%b"),
                 )

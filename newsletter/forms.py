@@ -24,7 +24,12 @@ def clean_address(address: str) -> str:
     if address.startswith('"') or address.rpartition("@")[2].startswith("["):
         # Quoted local parts and bare IP domains are legal but only ever typed by robots.
         raise forms.ValidationError(INVALID_EMAIL, code="invalid")
-    _email_validator(address)
+    if len(address.rpartition("@")[0]) > 64:
+        raise forms.ValidationError("The part before the @ is too long.", code="max_length")
+    try:
+        _email_validator(address)
+    except UnicodeError:  # a domain label IDNA can't spell
+        raise forms.ValidationError(INVALID_EMAIL, code="invalid") from None
     # An international domain grows when spelled in punycode, which is what we match and store.
     if len(normalize_email(address)) > MAX_EMAIL_LENGTH:
         raise forms.ValidationError("That address is too long.", code="max_length")
