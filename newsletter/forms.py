@@ -90,7 +90,8 @@ class SubscribeForm(forms.Form):
         return self.cleaned_data["cadence"] or Subscriber.Cadence.WEEKLY
 
     def chosen_topics(self) -> list[Topic]:
-        if self.cleaned_data.get("topic_choice") != "chosen":
+        """The topics posted, unless the reader picked "everything" (none means every topic)."""
+        if self.cleaned_data.get("topic_choice") == "all":
             return []
         return list(self.cleaned_data.get("topics") or [])
 

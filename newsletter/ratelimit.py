@@ -7,12 +7,15 @@ Limits can be changed with the NEWSLETTER_RATE_LIMITS setting.
 
 import hashlib
 import hmac
+import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,11 +55,15 @@ def hit(scope: str, value: str) -> bool:
     limit = limit_for(scope)
     window = int(time.time() // limit.seconds)
     key = f"newsletter:rl:{scope}:{window}:{_digest(value)}"
-    # add() then incr() is atomic in Redis and in the local-memory cache alike.
-    cache.add(key, 0, timeout=limit.seconds + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add() and incr()
-        cache.add(key, 1, timeout=limit.seconds + 1)
-        count = 1
+        # add() then incr() is atomic in Redis and in the local-memory cache alike.
+        cache.add(key, 0, timeout=limit.seconds + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.add(key, 1, timeout=limit.seconds + 1)
+            count = 1
+    except Exception:  # noqa: BLE001 - a cache outage must not turn readers away with a 500
+        logger.warning("Rate limit not counted: the cache did not answer", exc_info=True)
+        return True
     return count <= limit.requests

@@ -96,10 +96,21 @@ def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
     return bool(claimed)
 
 
+def _on_commit(task, subscriber_id: int) -> None:
+    """Queue `task` once the transaction commits. Robust: if the broker is down the reader still gets
+    an answer (the error is logged) and asking again after the resend interval sends the mail."""
+
+    def queue() -> None:
+        task.delay(subscriber_id)
+
+    queue.__qualname__ = f"{task.name}.delay"  # what the log names if it fails
+    transaction.on_commit(queue, robust=True)
+
+
 def _send_confirmation_on_commit(subscriber: Subscriber) -> None:
     from .tasks import subscriber_confirmation_send_task
 
-    subscriber_confirmation_send_task.delay_on_commit(subscriber.pk)
+    _on_commit(subscriber_confirmation_send_task, subscriber.pk)
 
 
 def subscriber_confirmation_send(*, subscriber: Subscriber) -> bool:
@@ -137,7 +148,7 @@ def subscriber_confirm(*, subscriber: Subscriber) -> Subscriber:
             subscriber.confirmed_at = timezone.now()
             subscriber.hard_bounces = 0
             subscriber.save(update_fields=["status", "confirmed_at", "hard_bounces"])
-            subscriber_welcome_send_task.delay_on_commit(subscriber.pk)
+            _on_commit(subscriber_welcome_send_task, subscriber.pk)
             logger.info("Subscriber %s confirmed", subscriber.pk)
     return subscriber
 

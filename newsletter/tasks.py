@@ -26,11 +26,12 @@ def _send(task, service, subscriber_id: int) -> bool:
     try:
         return service(subscriber=subscriber)
     except (smtplib.SMTPException, OSError) as exc:
-        attempt = task.request.retries
         error = MailDeliveryError(f"{type(exc).__name__} while mailing subscriber {subscriber_id}")
-        if attempt >= len(RETRY_DELAYS):
-            raise error from None
-        raise task.retry(exc=error, countdown=RETRY_DELAYS[attempt]) from None
+    # Outside the except block, so the original error (which may quote the address) is not chained.
+    attempt = task.request.retries
+    if attempt >= len(RETRY_DELAYS):
+        raise error
+    raise task.retry(exc=error, countdown=RETRY_DELAYS[attempt])
 
 
 @shared_task(bind=True, max_retries=len(RETRY_DELAYS))

@@ -2,7 +2,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from . import ratelimit
 from .forms import PreferencesForm, SubscribeForm
@@ -28,12 +28,12 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-@require_GET
+@require_safe
 def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "newsletter/signup.html", {"form": SubscribeForm(), "show_cadence": True})
 
 
-@require_GET
+@require_safe
 def subscribed(request: HttpRequest) -> HttpResponse:
     """Where the form lands without JavaScript: the same page for everyone."""
     return render(request, "newsletter/subscribed.html", {"message": NEUTRAL_ANSWER})
@@ -99,6 +99,8 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return _bad_link(request)
     if request.method == "POST":
         subscriber = subscriber_confirm(subscriber=subscriber)
+        return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
+    if subscriber.status == Subscriber.Status.ACTIVE:
         return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
     # A link scanner's GET changes nothing: the person presses the button.
     return render(request, "newsletter/confirm.html", {"subscriber": subscriber})

@@ -375,3 +375,23 @@ def test_pages_and_redirects_never_carry_the_address(client, django_capture_on_c
             assert "private" not in url and "%40" not in url and "@" not in url
         assert "private" not in message.extra_headers["List-Unsubscribe"]
     assert "private.person" not in caplog.text
+
+
+def test_a_script_may_post_email_and_topics_alone(client, django_capture_on_commit_callbacks):
+    TopicFactory(slug="markets")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(SUBSCRIBE, {"email": "script@example.com", "topics": ["markets"]})
+    assert response.status_code == 302
+    assert list(Subscriber.objects.get().topics.values_list("slug", flat=True)) == ["markets"]
+
+
+def test_pages_answer_head(client):
+    assert client.head(reverse("newsletter:signup")).status_code == 200
+    assert client.head(reverse("newsletter:subscribed")).status_code == 200
+
+
+def test_confirm_link_of_an_active_subscriber_says_so(client):
+    subscriber = SubscriberFactory(active=True)
+    page = client.get(reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)}))
+    assert page.status_code == 200 and "subscribed" in soup(page).h1.get_text()
+    assert not soup(page).find("main").find("form")
