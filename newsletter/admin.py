@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from . import chart, transfer
 from .models import Subscriber
-from .services import subscriber_suppress, subscriber_unsubscribe, subscribers_import
+from .services import subscriber_confirmation_request, subscriber_suppress, subscriber_unsubscribe, subscribers_import
 
 
 class ImportForm(forms.Form):
@@ -38,6 +38,18 @@ class SubscriberAdmin(admin.ModelAdmin):
     ]
     filter_horizontal = ["topics"]
     actions = ["export_selected", "unsubscribe_selected", "suppress_selected"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Subscriber | None = None) -> list[str]:
+        # Status changes only through the actions (or the subscriber's own links), so timestamps
+        # follow; a changed address would skip its owner's confirmation.
+        readonly = [*self.readonly_fields, "status", "hard_bounces"]
+        return [*readonly, "email"] if obj is not None else readonly
+
+    def save_model(self, request: HttpRequest, obj: Subscriber, form, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            # Added by an editor, confirmed by its owner: the double opt-in still applies.
+            subscriber_confirmation_request(subscriber=obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Subscriber]:
         return super().get_queryset(request).prefetch_related("topics")

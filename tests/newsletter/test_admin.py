@@ -223,11 +223,32 @@ def test_import_needs_permission(client):
 def test_admin_add_form_refuses_an_address_in_another_case(editor):
     SubscriberFactory(email="ann@example.com")
     response = editor.post(
-        reverse("admin:newsletter_subscriber_add"),
-        {"email": "ANN@example.com", "status": "pending", "cadence": "weekly", "hard_bounces": 0},
+        reverse("admin:newsletter_subscriber_add"), {"email": "ANN@example.com", "cadence": "weekly"}
     )
     assert response.status_code == 200 and "already exists" in response.content.decode()
     assert Subscriber.objects.count() == 1
+
+
+def test_a_subscriber_added_by_an_editor_is_pending_and_asked_to_confirm(editor, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = editor.post(
+            reverse("admin:newsletter_subscriber_add"),
+            {"email": "added@example.com", "cadence": "daily", "status": "active"},
+        )
+    assert response.status_code == 302
+    subscriber = Subscriber.objects.get()
+    assert subscriber.status == "pending" and subscriber.cadence == "daily"
+    assert [m.subject.split()[0] for m in mail.outbox] == ["Confirm"]
+
+
+def test_admin_change_form_keeps_status_and_address(editor):
+    subscriber = SubscriberFactory(email="fixed@example.com")
+    url = reverse("admin:newsletter_subscriber_change", args=[subscriber.pk])
+    assert editor.get(url).status_code == 200
+    response = editor.post(url, {"email": "other@example.com", "status": "active", "cadence": "daily"})
+    assert response.status_code == 302
+    subscriber.refresh_from_db()
+    assert (subscriber.email, subscriber.status, subscriber.cadence) == ("fixed@example.com", "pending", "daily")
 
 
 def test_status_actions_go_through_the_services(editor):
