@@ -166,3 +166,33 @@ def test_fifty_concurrent_signups_of_one_address_leave_one_row_and_one_mail(sett
     assert codes == [302] * 50
     assert Subscriber.objects.count() == 1
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_for_a_lapsed_address_send_one_mail_and_change_nothing(settings):
+    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-address": (1000, 3600), "subscribe-ip": (1000, 3600)}
+    topic = TopicFactory(slug="markets")
+    subscriber = SubscriberFactory(
+        email="lapsed@example.com", status=Subscriber.Status.UNSUBSCRIBED, cadence="daily", topics=[topic]
+    )
+    before = snapshot(subscriber)
+    start = threading.Barrier(20)
+    codes: list[int] = []
+
+    def sign_up(index: int) -> None:
+        try:
+            client = Client(REMOTE_ADDR=f"10.0.1.{index}")
+            start.wait()
+            codes.append(client.post("/newsletter/subscribe/", {"email": "LAPSED@example.com"}).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert codes == [302] * 20
+    assert snapshot(subscriber) == before
+    assert len(mail.outbox) == 1 and "Confirm" in mail.outbox[0].subject
