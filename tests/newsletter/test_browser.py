@@ -56,3 +56,35 @@ def test_subscribing_from_an_article_answers_inline_without_a_page_load(live_ser
     assert page.evaluate("window.__stillHere") is True
     assert errors == []
     assert [url for url in missing if not url.endswith("/favicon.ico")] == []
+
+
+def test_without_javascript_the_form_posts_and_lands_on_the_answer(live_server, browser):
+    article = ArticleFactory(title="Ports and the price of delay")
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(live_server.url + article.get_absolute_url())
+        form = page.locator("section.stay-updated form")
+        form.get_by_label("Email").fill("no.script@example.com")
+        with page.expect_navigation():
+            form.get_by_role("button", name="Subscribe").click()
+        assert page.url == live_server.url + "/newsletter/subscribed/"
+        assert NEUTRAL_ANSWER in page.locator("main").inner_text()
+    finally:
+        context.close()
+    assert Subscriber.objects.get().email == "no.script@example.com"
+
+
+def test_too_many_tries_are_answered_inline(live_server, page, settings):
+    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-ip": (1, 3600)}
+    page.goto(live_server.url + "/newsletter/")
+    form = page.locator("section.stay-updated form")
+    status = form.locator(".signup-status")
+    form.get_by_label("Email").fill("first@example.com")
+    form.get_by_role("button", name="Subscribe").click()
+    status.filter(has_text="confirmation link").wait_for()
+    form.get_by_label("Email").fill("second@example.com")
+    form.get_by_role("button", name="Subscribe").click()
+    status.filter(has_text="Too many attempts").wait_for()
+    assert list(Subscriber.objects.values_list("email", flat=True)) == ["first@example.com"]
