@@ -377,6 +377,16 @@ def test_pages_and_redirects_never_carry_the_address(client, django_capture_on_c
     assert "private.person" not in caplog.text
 
 
+def test_refusals_never_log_the_address(client, settings, caplog):
+    caplog.set_level("DEBUG")
+    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-address": (1, 3600)}
+    assert subscribe(client, "private.person@example.com\nBcc: x@example.org").status_code == 400
+    assert subscribe(client, "private.person@example.com").status_code == 302
+    assert subscribe(Client(), "private.person@example.com").status_code == 429
+    assert Client(enforce_csrf_checks=True).post(SUBSCRIBE, {"email": "private.person@example.com"}).status_code == 403
+    assert caplog.records and "private.person" not in caplog.text
+
+
 def test_a_script_may_post_email_and_topics_alone(client, django_capture_on_commit_callbacks):
     TopicFactory(slug="markets")
     with django_capture_on_commit_callbacks(execute=True):
