@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# A pending (or lapsed) address asked for again gets at most one confirmation mail per hour,
-# so nobody can use the form to flood a mailbox.
+# A pending address asked for again gets at most one confirmation mail per hour, so nobody can
+# use the form to flood a mailbox; one that asked us to stop (unsubscribed, suppressed) at most
+# one a day, however often strangers type it in.
 CONFIRMATION_RESEND_INTERVAL = timedelta(hours=1)
+LAPSED_RESEND_INTERVAL = timedelta(days=1)
 
 # Statuses a confirmation mail may go to: the person has to be able to confirm anew.
 AWAITING_CONFIRMATION = (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.SUPPRESSED)
@@ -50,7 +52,8 @@ def subscriber_create(
 
     An address we already know keeps its status, topics and cadence (another person's request
     must never change a stored subscriber); unless it is active, it is sent a fresh confirmation
-    mail, at most once per CONFIRMATION_RESEND_INTERVAL.
+    mail, at most once per CONFIRMATION_RESEND_INTERVAL (LAPSED_RESEND_INTERVAL if it unsubscribed
+    or was suppressed).
     """
     normalized = normalize_email(email)
     existing = Subscriber.objects.filter(email_normalized=normalized).first()
@@ -79,14 +82,20 @@ def subscriber_create(
 
 
 def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
-    """Send a new confirmation mail unless one went out within the hour. Returns whether one is on its way.
+    """Send a new confirmation mail unless one went out lately. Returns whether one is on its way.
 
     The check and the stamp are one UPDATE, so concurrent requests send one mail between them.
     """
     now = timezone.now()
+    Status = Subscriber.Status
+    due = (
+        Q(confirmation_sent_at__isnull=True)
+        | Q(status=Status.PENDING, confirmation_sent_at__lte=now - CONFIRMATION_RESEND_INTERVAL)
+        | Q(status__in=[Status.UNSUBSCRIBED, Status.SUPPRESSED], confirmation_sent_at__lte=now - LAPSED_RESEND_INTERVAL)
+    )
     claimed = (
         Subscriber.objects.filter(pk=subscriber.pk, status__in=AWAITING_CONFIRMATION)
-        .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=now - CONFIRMATION_RESEND_INTERVAL))
+        .filter(due)
         .update(confirmation_sent_at=now)
     )
     if claimed:
@@ -160,7 +169,7 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
         if subscriber.status in (Subscriber.Status.PENDING, Subscriber.Status.ACTIVE):
             subscriber.status = Subscriber.Status.UNSUBSCRIBED
             subscriber.unsubscribed_at = timezone.now()
-            # Whoever changes their mind later gets the confirmation mail at once.
+            # Whoever changes their mind gets the confirmation mail at once (then at most one a day).
             subscriber.confirmation_sent_at = None
             subscriber.save(update_fields=["status", "unsubscribed_at", "confirmation_sent_at"])
             logger.info("Subscriber %s unsubscribed", subscriber.pk)
@@ -174,8 +183,7 @@ def subscriber_suppress(*, subscriber: Subscriber) -> Subscriber:
         if subscriber.status != Subscriber.Status.SUPPRESSED:
             subscriber.status = Subscriber.Status.SUPPRESSED
             subscriber.suppressed_at = timezone.now()
-            subscriber.confirmation_sent_at = None
-            subscriber.save(update_fields=["status", "suppressed_at", "confirmation_sent_at"])
+            subscriber.save(update_fields=["status", "suppressed_at"])
             logger.info("Subscriber %s suppressed", subscriber.pk)
     return subscriber
 

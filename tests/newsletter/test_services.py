@@ -193,3 +193,32 @@ def test_counts_by_status_lists_every_status():
     SubscriberFactory.create_batch(2)
     SubscriberFactory(active=True)
     assert Subscriber.objects.counts_by_status() == {"pending": 2, "active": 1, "unsubscribed": 0, "suppressed": 0}
+
+
+@pytest.mark.parametrize("stop", [subscriber_unsubscribe, subscriber_suppress])
+def test_an_address_that_asked_us_to_stop_gets_at_most_one_confirmation_a_day(stop, django_capture_on_commit_callbacks):
+    with time_machine.travel("2026-04-01 09:00:00Z", tick=False) as traveller:
+        subscriber = SubscriberFactory(active=True, confirmation_sent_at=timezone.now() - timedelta(days=30))
+        stop(subscriber=subscriber)
+        for _ in range(3):
+            with django_capture_on_commit_callbacks(execute=True):
+                subscriber_create(email=subscriber.email, topics=[])
+        assert len(mail.outbox) == 1
+        traveller.shift(timedelta(hours=23))
+        with django_capture_on_commit_callbacks(execute=True):
+            subscriber_create(email=subscriber.email, topics=[])
+        assert len(mail.outbox) == 1
+        traveller.shift(timedelta(hours=2))
+        with django_capture_on_commit_callbacks(execute=True):
+            subscriber_create(email=subscriber.email, topics=[])
+        assert len(mail.outbox) == 2
+    subscriber.refresh_from_db()
+    assert subscriber.status != Status.ACTIVE
+
+
+def test_a_suppressed_address_recently_mailed_waits_a_day(django_capture_on_commit_callbacks):
+    subscriber = SubscriberFactory(status=Status.PENDING, confirmation_sent_at=timezone.now() - timedelta(hours=2))
+    subscriber_suppress(subscriber=subscriber)
+    with django_capture_on_commit_callbacks(execute=True):
+        subscriber_create(email=subscriber.email, topics=[])
+    assert mail.outbox == []
