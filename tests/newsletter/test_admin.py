@@ -79,6 +79,8 @@ def varied():
         )
         SubscriberFactory(email="+plus@xn--bcher-kva.de", confirmation_sent_at=moment)
         SubscriberFactory(email="leser@bücher.at", consent_source="=cmd|' /C calc'!A0")
+        SubscriberFactory(email="tab@example.com", consent_source="\t leading tab\r\nand CRLF, \"quotes\" ünïcödé ")
+        SubscriberFactory(email="apo2@example.com", consent_source="'already quoted")
 
 
 def test_changelist_shows_counts_chart_and_links(editor, varied):
@@ -87,11 +89,11 @@ def test_changelist_shows_counts_chart_and_links(editor, varied):
     headings = [th.get_text() for th in counts.find_all("th")]
     cells = [td.get_text() for td in counts.find_all("td")]
     assert dict(zip(headings, cells, strict=True)) == {
-        "Pending confirmation": "3",
+        "Pending confirmation": "5",
         "Active": "1",
         "Unsubscribed": "1",
         "Suppressed (bounces or complaints)": "1",
-        "All": "6",
+        "All": "8",
     }
     svg = page.find("svg", class_="subscriber-chart")
     assert svg is not None and svg.find("title").get_text() and len(svg.find_all("polyline")) == 4
@@ -112,14 +114,14 @@ def test_csv_round_trip_is_lossless(editor, varied):
     before = state()
     text = export(editor)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == transfer.COLUMNS and len(rows) == 7
+    assert rows[0] == transfer.COLUMNS and len(rows) == 9
     # Nothing a spreadsheet would run as a formula.
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     Subscriber.objects.all().delete()
     response = upload(editor, text)
     assert response.status_code == 200, response.content.decode()[:2000]
     result = soup(response).find(id="content-main").get_text(" ", strip=True)
-    assert "6 added, 0 updated, 0 rows left out" in result, result
+    assert "8 added, 0 updated, 0 rows left out" in result, result
     assert state() == before
     # Importing the same file again changes nothing.
     upload(editor, text)
@@ -130,7 +132,8 @@ def test_csv_round_trip_is_lossless(editor, varied):
 
 def test_export_follows_the_changelist_filters(editor, varied):
     text = export(editor, "?status__exact=pending")
-    assert len(text.strip().splitlines()) == 4
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert len(rows) == 6 and {row[1] for row in rows[1:]} == {"pending"}
 
 
 def test_export_action_on_selected(editor, varied):
