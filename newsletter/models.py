@@ -80,6 +80,15 @@ class Subscriber(models.Model):
                 raise ValidationError({"email": "A subscriber with this address already exists."})
 
     @property
+    def stopped_at(self):
+        """When the owner (or our bounce handling) stopped the mail, if it is stopped now."""
+        if self.status == self.Status.UNSUBSCRIBED:
+            return self.unsubscribed_at
+        if self.status == self.Status.SUPPRESSED:
+            return self.suppressed_at
+        return None
+
+    @property
     def receives_mail(self) -> bool:
         return self.status == self.Status.ACTIVE
 

@@ -5,7 +5,7 @@ address; it is signed with the site's secret and a salt per purpose, so a
 confirmation token can't be replayed as an unsubscribe token.
 """
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from django.core import signing
@@ -66,3 +66,12 @@ def _subscriber_id(value: object) -> int:
     if type(value) is not int or value < 1:
         raise ValueError("not a subscriber id")
     return value
+
+
+def token_issued_at(token: str) -> datetime | None:
+    """When a token was made (to the second), or None if it is not one of ours."""
+    try:
+        _value, timestamp, _signature = token.rsplit(":", 2)
+        return datetime.fromtimestamp(signing.b62_decode(timestamp), tz=UTC)
+    except (ValueError, IndexError, OverflowError, OSError):
+        return None

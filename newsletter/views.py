@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -14,7 +16,7 @@ from .services import (
     subscriber_unsubscribe,
     subscriber_update_preferences,
 )
-from .tokens import Purpose, TokenExpired, TokenInvalid, make_token, read_token
+from .tokens import Purpose, TokenExpired, TokenInvalid, make_token, read_token, token_issued_at
 
 NEUTRAL_ANSWER = (
     "Thanks. If this address can receive our digest, a confirmation link is on its way: "
@@ -97,6 +99,9 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "newsletter/confirm_expired.html", {"token": token}, status=410)
     if subscriber is None:
         return _bad_link(request)
+    if _issued_before_stop(subscriber, token):
+        # A replayed link from before an unsubscribe (or a suppression) must not undo it.
+        return render(request, "newsletter/confirm_expired.html", {"token": token, "stale": True}, status=410)
     if request.method == "POST":
         subscriber = subscriber_confirm(subscriber=subscriber)
         return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
@@ -104,6 +109,12 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
     # A link scanner's GET changes nothing: the person presses the button.
     return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+
+
+def _issued_before_stop(subscriber: Subscriber, token: str) -> bool:
+    stopped_at, issued_at = subscriber.stopped_at, token_issued_at(token)
+    # Token times are whole seconds: a second's grace keeps a link made just after a stop working.
+    return bool(stopped_at and issued_at and issued_at + timedelta(seconds=1) <= stopped_at)
 
 
 @never_cache

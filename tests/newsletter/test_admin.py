@@ -79,7 +79,7 @@ def varied():
         )
         SubscriberFactory(email="+plus@xn--bcher-kva.de", confirmation_sent_at=moment)
         SubscriberFactory(email="leser@bücher.at", consent_source="=cmd|' /C calc'!A0")
-        SubscriberFactory(email="tab@example.com", consent_source="\t leading tab\r\nand CRLF, \"quotes\" ünïcödé ")
+        SubscriberFactory(email="tab@example.com", consent_source='\t leading tab\r\nand CRLF, "quotes" ünïcödé ')
         SubscriberFactory(email="apo2@example.com", consent_source="'already quoted")
 
 

@@ -74,3 +74,15 @@ def test_tampered_tokens_are_refused():
     for bad in tampered(make_token(subscriber, Purpose.CONFIRM)):
         with pytest.raises(TokenInvalid):
             read_token(bad, Purpose.CONFIRM)
+
+
+def test_token_issued_at():
+    from datetime import UTC, datetime
+
+    from newsletter.tokens import token_issued_at
+
+    with time_machine.travel("2026-05-01 12:00:00.7Z", tick=False):
+        token = make_token(SubscriberFactory(), Purpose.CONFIRM)
+    assert token_issued_at(token) == datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+    for bad in ["", "x", "a:b", "a:" + "z" * 40 + ":c", "::"]:
+        assert token_issued_at(bad) is None

@@ -405,3 +405,28 @@ def test_confirm_link_of_an_active_subscriber_says_so(client):
     page = client.get(reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)}))
     assert page.status_code == 200 and "subscribed" in soup(page).h1.get_text()
     assert not soup(page).find("main").find("form")
+
+
+@pytest.mark.parametrize("stop", ["unsubscribe", "suppress"])
+def test_a_confirmation_link_from_before_a_stop_cannot_undo_it(client, stop, django_capture_on_commit_callbacks):
+    from newsletter.services import subscriber_suppress, subscriber_unsubscribe
+
+    with time_machine.travel("2026-02-01 08:00:00Z", tick=False) as traveller:
+        subscriber = SubscriberFactory(active=True)
+        old_link = reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)})
+        traveller.shift(timedelta(minutes=5))
+        (subscriber_unsubscribe if stop == "unsubscribe" else subscriber_suppress)(subscriber=subscriber)
+        traveller.shift(timedelta(minutes=5))
+        replay = client.post(old_link)
+        assert replay.status_code == 410 and "/resend/" in replay.content.decode()
+        subscriber.refresh_from_db()
+        assert subscriber.status != Status.ACTIVE
+        # Asking again mails a new link, which works.
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(soup(replay).find("form", method="post")["action"])
+        fresh = link_in(mail.outbox[-1], "confirm").split("127.0.0.1:8000")[1]
+        assert fresh != old_link
+        with django_capture_on_commit_callbacks(execute=True):
+            assert client.post(fresh).status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == Status.ACTIVE
