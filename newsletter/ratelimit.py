@@ -7,6 +7,7 @@ Limits can be changed with the NEWSLETTER_RATE_LIMITS setting.
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -44,6 +45,20 @@ def client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a proxy we trust
     # rewrites it, and the proxy in front of gunicorn is expected to set REMOTE_ADDR.
     return request.META.get("REMOTE_ADDR") or None
+
+
+def client_bucket(ip: str) -> str:
+    """What one client is counted as: its IPv4 address, or its IPv6 /64 (one household or host
+    gets a whole /64 and can pick any address in it)."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def _digest(value: str) -> str:

@@ -54,7 +54,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     """Always the same answer for a valid address: new, pending, active, unsubscribed or a bot's."""
     form = SubscribeForm(request.POST)
     ip = ratelimit.client_ip(request)
-    if ip and not ratelimit.hit("subscribe-ip", ip):
+    if ip and not ratelimit.hit("subscribe-ip", ratelimit.client_bucket(ip)):
         return _refuse(request, form, TOO_MANY, 429)
     if not form.is_valid():
         return _refuse(request, form, form.error_message(), 400)
@@ -128,7 +128,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _bad_link(request)
     ip = ratelimit.client_ip(request)
-    if ip and not ratelimit.hit("resend-ip", ip):
+    if ip and not ratelimit.hit("resend-ip", ratelimit.client_bucket(ip)):
         return render(request, "newsletter/message.html", {"title": "Please wait", "message": TOO_MANY}, status=429)
     subscriber_confirmation_request(subscriber=subscriber)
     return render(request, "newsletter/message.html", {"title": "Check your inbox", "message": RESENT_ANSWER})

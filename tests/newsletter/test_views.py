@@ -430,3 +430,22 @@ def test_a_confirmation_link_from_before_a_stop_cannot_undo_it(client, stop, dja
             assert client.post(fresh).status_code == 200
     subscriber.refresh_from_db()
     assert subscriber.status == Status.ACTIVE
+
+
+def test_rate_limit_counts_an_ipv6_client_by_its_64(settings):
+    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-ip": (2, 3600)}
+    codes = [
+        subscribe(Client(REMOTE_ADDR=f"2001:db8:1:2::{i:x}"), f"v6-{i}@example.com").status_code for i in range(1, 4)
+    ]
+    assert codes == [302, 302, 429]
+    assert subscribe(Client(REMOTE_ADDR="2001:db8:1:3::1"), "v6-other@example.com").status_code == 302
+    assert Subscriber.objects.get(email="v6-1@example.com").consent_ip == "2001:db8:1:2::1"
+
+
+def test_client_buckets():
+    from newsletter.ratelimit import client_bucket
+
+    assert client_bucket("192.0.2.7") == "192.0.2.7"
+    assert client_bucket("::ffff:192.0.2.7") == "192.0.2.7"
+    assert client_bucket("2001:db8::1") == client_bucket("2001:db8::ffff") == "2001:db8::/64"
+    assert client_bucket("not an ip") == "not an ip"
