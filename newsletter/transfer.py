@@ -195,6 +195,15 @@ def _parse_row(record: dict[str, str], topics_by_slug: dict[str, Topic]) -> tupl
     return email, values, topics
 
 
+def _delimiter(text: str) -> str:
+    """Comma, or what a spreadsheet set to another locale wrote instead (semicolon, tab)."""
+    first_line = text.split("\n", 1)[0]
+    for delimiter in (",", ";", "\t"):
+        if "email" in (name.strip('"') for name in first_line.rstrip("\r").split(delimiter)):
+            return delimiter
+    return ","
+
+
 def _read_header(reader) -> list[str]:
     try:
         header = next(reader, [])
@@ -221,7 +230,7 @@ def parse_csv(data: bytes) -> ParseResult:
         raise ImportFileError("The file is not UTF-8 text: save it as “CSV UTF-8” and try again.") from None
     if "\x00" in text:
         raise ImportFileError("The file holds NUL characters: it is not a CSV file.")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     header = _read_header(reader)
     topics_by_slug = {topic.slug: topic for topic in Topic.objects.all()}
     rows: list[ImportRow] = []

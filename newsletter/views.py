@@ -91,7 +91,7 @@ def _bad_link(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subscriber = _subscriber_from(token, Purpose.CONFIRM)
@@ -136,7 +136,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
 
 @csrf_exempt  # RFC 8058 one-click: the mail client POSTs with no cookie and no token.
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # An expired but genuine link still unsubscribes: stopping mail must never fail.
     try:
@@ -152,7 +152,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def preferences(request: HttpRequest, token: str) -> HttpResponse:
     try:
         subscriber = _subscriber_from(token, Purpose.PREFERENCES)

@@ -287,3 +287,33 @@ def test_activity_counts_weeks_and_active_subscribers():
 def test_chart_escapes_nothing_from_users_and_draws_an_empty_year():
     svg = str(chart.render_svg(chart.subscriber_activity()))
     assert "0 signups in 52 weeks" in svg
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_import_reads_a_file_saved_by_a_spreadsheet_in_another_locale(editor, varied, delimiter):
+    before = state()
+    rows = list(csv.reader(io.StringIO(export(editor).lstrip("\ufeff"))))
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter).writerows(rows)
+    Subscriber.objects.all().delete()
+    response = upload(editor, out.getvalue())
+    assert "0 rows left out" in soup(response).find(id="content-main").get_text()
+    assert state() == before
+
+
+@pytest.mark.parametrize("method", ["head", "get"])
+def test_link_pages_answer_head_and_get_without_acting(client, method):
+    from newsletter.tokens import Purpose, make_token
+
+    subscriber = SubscriberFactory()
+    for name, purpose in [
+        ("confirm", Purpose.CONFIRM),
+        ("unsubscribe", Purpose.UNSUBSCRIBE),
+        ("preferences", Purpose.PREFERENCES),
+    ]:
+        response = getattr(client, method)(
+            reverse(f"newsletter:{name}", kwargs={"token": make_token(subscriber, purpose)})
+        )
+        assert response.status_code == 200
+    subscriber.refresh_from_db()
+    assert subscriber.status == "pending"
