@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -10,6 +11,13 @@ from django.utils import timezone
 from . import chart, transfer
 from .models import Subscriber
 from .services import subscriber_confirmation_request, subscriber_suppress, subscriber_unsubscribe, subscribers_import
+
+NUL_REFUSED = "A filter or search holds a NUL character, which no subscriber field can contain."
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    # PostgreSQL refuses NUL in a parameter; say so rather than fail.
+    return any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values)
 
 
 class ImportForm(forms.Form):
@@ -71,6 +79,8 @@ class SubscriberAdmin(admin.ModelAdmin):
         ]
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        if _has_nul(request):
+            return HttpResponseBadRequest(NUL_REFUSED)
         counts = Subscriber.objects.counts_by_status()
         extra_context = {
             **(extra_context or {}),
@@ -90,12 +100,18 @@ class SubscriberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    def export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+    def export_view(self, request: HttpRequest) -> HttpResponse:
         """Every subscriber the change list shows with the same filters and search."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
-        return self._csv_response(changelist.get_queryset(request))
+        if _has_nul(request):
+            return HttpResponseBadRequest(NUL_REFUSED)
+        try:
+            changelist = self.get_changelist_instance(request)
+            subscribers = changelist.get_queryset(request)
+        except (IncorrectLookupParameters, ValidationError, ValueError):
+            return HttpResponseBadRequest("These filters can't be exported: go back to the list and choose again.")
+        return self._csv_response(subscribers)
 
     @admin.action(description="Export selected subscribers to CSV", permissions=["view"])
     def export_selected(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> StreamingHttpResponse:
