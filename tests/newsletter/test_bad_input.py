@@ -196,3 +196,34 @@ def test_concurrent_requests_for_a_lapsed_address_send_one_mail_and_change_nothi
     assert codes == [302] * 20
     assert snapshot(subscriber) == before
     assert len(mail.outbox) == 1 and "Confirm" in mail.outbox[0].subject
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"email=%ZZ%E9@example.com", "application/x-www-form-urlencoded"),
+        (b"email=\xff\xfe@example.com", "application/x-www-form-urlencoded"),
+        (b"email=a%40example.com&email=b%40example.com&email=", "application/x-www-form-urlencoded"),
+        (b"--broken\r\nContent-Disposition: form-data; name=email\r\n\r\nx", "multipart/form-data; boundary=broken"),
+        (b"--b\r\nContent-Disposition: form-data\r\n\r\nnameless\r\n--b--", "multipart/form-data; boundary=b"),
+        (b"garbage", "multipart/form-data"),
+        (b"\x00" * 1000, "application/octet-stream"),
+        (b"email=" + b"a" * 3_000_000, "application/x-www-form-urlencoded"),
+    ],
+    ids=[
+        "bad percent",
+        "not utf-8",
+        "repeated field",
+        "unterminated multipart",
+        "nameless part",
+        "no boundary",
+        "binary",
+        "3 MB",
+    ],
+)
+def test_malformed_requests_are_4xx(body, content_type, bystanders):
+    response = Client(raise_request_exception=False).generic(
+        "POST", "/newsletter/subscribe/", body, content_type=content_type
+    )
+    assert 400 <= response.status_code < 500, response.status_code
+    assert {pk: snapshot(Subscriber.objects.get(pk=pk)) for pk in bystanders} == bystanders
