@@ -200,6 +200,33 @@ def subscriber_update_preferences(*, subscriber: Subscriber, cadence: str, topic
     return subscriber
 
 
+def _import_row(row: "ImportRow", existing: Subscriber | None, report: "ImportReport") -> None:
+    values = dict(row.values)
+    created_at = values.pop("created_at", None)
+    subscriber = existing or Subscriber()
+    try:
+        with transaction.atomic():
+            subscriber.email = row.email
+            for name, value in values.items():
+                setattr(subscriber, name, value)
+            subscriber.save()
+            if created_at is not None:
+                # auto_now_add sets the creation time on save; an import keeps the original.
+                Subscriber.objects.filter(pk=subscriber.pk).update(created_at=created_at)
+            if existing is not None or row.topics:
+                subscriber.topics.set(row.topics)
+    except DatabaseError as exc:
+        report.errors.append(f"Line {row.line}: could not be saved ({type(exc).__name__}).")
+        return
+    if existing is None:
+        report.created += 1
+    else:
+        report.updated += 1
+
+
+IMPORT_CHUNK = 500
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -213,31 +240,16 @@ def subscribers_import(*, rows: "list[ImportRow]") -> ImportReport:
     An import moves subscribers with their status and consent record: it sends no mail.
     """
     report = ImportReport()
-    for row in rows:
-        values = dict(row.values)
-        created_at = values.pop("created_at", None)
-        try:
-            with transaction.atomic():
-                subscriber = (
-                    Subscriber.objects.select_for_update().filter(email_normalized=normalize_email(row.email)).first()
-                )
-                is_new = subscriber is None
-                subscriber = subscriber or Subscriber()
-                subscriber.email = row.email
-                for name, value in values.items():
-                    setattr(subscriber, name, value)
-                subscriber.save()
-                if created_at is not None:
-                    # auto_now_add sets the creation time on save; an import keeps the original.
-                    Subscriber.objects.filter(pk=subscriber.pk).update(created_at=created_at)
-                subscriber.topics.set(row.topics)
-        except DatabaseError as exc:
-            report.errors.append(f"Line {row.line}: could not be saved ({type(exc).__name__}).")
-            continue
-        if is_new:
-            report.created += 1
-        else:
-            report.updated += 1
+    # One transaction, one savepoint per row: a refused row rolls back alone, and the file
+    # commits once instead of once a row.
+    with transaction.atomic():
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            chunk = rows[start : start + IMPORT_CHUNK]
+            existing = Subscriber.objects.select_for_update().in_bulk(
+                [normalize_email(row.email) for row in chunk], field_name="email_normalized"
+            )
+            for row in chunk:
+                _import_row(row, existing.get(normalize_email(row.email)), report)
     logger.info(
         "Subscribers imported: %s created, %s updated, %s rows refused",
         report.created,
