@@ -337,3 +337,11 @@ def test_bad_filters_never_break_the_list_or_the_export(editor, varied, query):
     assert editor.get(CHANGELIST + query).status_code in (200, 302, 400)
     response = editor.get(EXPORT + query)
     assert response.status_code in (200, 400)
+
+
+def test_import_refuses_more_rows_than_it_can_take_in_one_request(editor, settings):
+    settings.NEWSLETTER_IMPORT_MAX_ROWS = 3
+    text = "email\n" + "\n".join(f"r{i}@example.com" for i in range(4))
+    response = upload(editor, text)
+    assert response.status_code == 400 and "split it" in response.content.decode()
+    assert not Subscriber.objects.exists()
