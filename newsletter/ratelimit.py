@@ -44,7 +44,10 @@ def limit_for(scope: str) -> Limit:
 def client_ip(request: HttpRequest) -> str | None:
     # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a proxy we trust
     # rewrites it, and the proxy in front of gunicorn is expected to set REMOTE_ADDR.
-    return request.META.get("REMOTE_ADDR") or None
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "").strip()))
+    except ValueError:  # no address, or a proxy that passes something else: don't store it
+        return None
 
 
 def client_bucket(ip: str) -> str:

@@ -57,7 +57,9 @@ def subscriber_create(
     """
     normalized = normalize_email(email)
     existing = Subscriber.objects.filter(email_normalized=normalized).first()
-    if existing is None:
+    for _attempt in range(2):
+        if existing is not None:
+            break
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -72,11 +74,14 @@ def subscriber_create(
                 subscriber.topics.set(topics)
                 _send_confirmation_on_commit(subscriber)
         except IntegrityError:
-            # A concurrent request for the same address created it first.
-            existing = Subscriber.objects.get(email_normalized=normalized)
+            # A concurrent request for the same address created it first (if that request then
+            # rolled back, the row is gone again and the next attempt creates it).
+            existing = Subscriber.objects.filter(email_normalized=normalized).first()
         else:
             logger.info("Subscriber %s signed up (pending)", subscriber.pk)
             return subscriber, True
+    if existing is None:  # pragma: no cover - two concurrent rollbacks in a row
+        raise IntegrityError("The subscriber could not be stored; please try again.")
     subscriber_confirmation_request(subscriber=existing)
     return existing, False
 

@@ -449,3 +449,11 @@ def test_client_buckets():
     assert client_bucket("::ffff:192.0.2.7") == "192.0.2.7"
     assert client_bucket("2001:db8::1") == client_bucket("2001:db8::ffff") == "2001:db8::/64"
     assert client_bucket("not an ip") == "not an ip"
+
+
+@pytest.mark.parametrize("remote_addr", ["", "unix:/run/gunicorn.sock", "not-an-ip", "1.2.3.4, 5.6.7.8"])
+def test_an_odd_client_address_is_not_stored_and_breaks_nothing(remote_addr, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = subscribe(Client(REMOTE_ADDR=remote_addr), "odd.proxy@example.com")
+    assert response.status_code == 302
+    assert Subscriber.objects.get().consent_ip is None
