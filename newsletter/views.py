@@ -103,7 +103,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         # A replayed link from before an unsubscribe (or a suppression) must not undo it.
         return render(request, "newsletter/confirm_expired.html", {"token": token, "stale": True}, status=410)
     if request.method == "POST":
-        subscriber = subscriber_confirm(subscriber=subscriber)
+        try:
+            subscriber = subscriber_confirm(subscriber=subscriber)
+        except Subscriber.DoesNotExist:  # deleted since the link was read
+            return _bad_link(request)
         return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
     if subscriber.status == Subscriber.Status.ACTIVE:
         return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
@@ -146,7 +149,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _bad_link(request)
     if request.method == "POST":
-        subscriber_unsubscribe(subscriber=subscriber)
+        try:
+            subscriber_unsubscribe(subscriber=subscriber)
+        except Subscriber.DoesNotExist:  # deleted: nothing left to mail
+            pass
         return render(request, "newsletter/unsubscribed.html")
     return render(request, "newsletter/unsubscribe.html")
 
@@ -165,9 +171,12 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "newsletter/preferences.html", context, status=400)
-        subscriber_update_preferences(
-            subscriber=subscriber, cadence=form.cleaned_data["cadence"], topics=list(form.cleaned_data["topics"])
-        )
+        try:
+            subscriber_update_preferences(
+                subscriber=subscriber, cadence=form.cleaned_data["cadence"], topics=list(form.cleaned_data["topics"])
+            )
+        except Subscriber.DoesNotExist:
+            return _bad_link(request)
         return redirect(f"{request.path}?saved=1")
     context["saved"] = request.GET.get("saved") == "1"
     return render(request, "newsletter/preferences.html", context)
