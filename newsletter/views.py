@@ -107,11 +107,10 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             subscriber = subscriber_confirm(subscriber=subscriber)
         except Subscriber.DoesNotExist:  # deleted since the link was read
             return _bad_link(request)
-        return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
-    if subscriber.status == Subscriber.Status.ACTIVE:
-        return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
-    # A link scanner's GET changes nothing: the person presses the button.
-    return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+    elif subscriber.status != Subscriber.Status.ACTIVE:
+        # A link scanner's GET changes nothing: the person presses the button.
+        return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+    return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
 
 
 def _issued_before_stop(subscriber: Subscriber, token: str) -> bool:
