@@ -49,7 +49,8 @@ class TopicsField(forms.ModelMultipleChoiceField):
         # Nor will a database take an id beyond 64 bits: also "not on the list".
         for item in value:
             text = str(item)
-            if "\x00" in text or (not self.to_field_name and text.isdigit() and int(text) >= 2**63):
+            too_big = not self.to_field_name and text.isdigit() and (len(text) > 19 or int(text) >= 2**63)
+            if "\x00" in text or too_big:
                 raise forms.ValidationError(TOPIC_ERRORS["invalid_choice"], code="invalid_choice")
         return super()._check_values(value)
 

@@ -156,7 +156,7 @@ def _parse_consent(record: dict[str, str]) -> dict:
 
 def _parse_bounces(record: dict[str, str]) -> int:
     bounces = record.get("hard_bounces", "").strip() or "0"
-    if not bounces.isascii() or not bounces.isdigit() or int(bounces) > MAX_HARD_BOUNCES:
+    if not bounces.isascii() or not bounces.isdigit() or len(bounces) > 5 or int(bounces) > MAX_HARD_BOUNCES:
         raise ValueError(f"hard_bounces {bounces[:20]!r} is not a whole number from 0 to {MAX_HARD_BOUNCES}")
     return int(bounces)
 

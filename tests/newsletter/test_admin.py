@@ -158,7 +158,7 @@ def test_import_reports_bad_rows_by_line_and_imports_each_row_whole_or_not(edito
             "",  # line 9 blank
             "GOOD@example.com,pending,daily,,,,0",  # line 10: duplicate of line 2
             "short@example.com,pending",  # line 11
-            "bounces@example.com,pending,weekly,,,,-1",  # line 12
+            "bounces@example.com,pending,weekly,,,," + "9" * 5000,  # line 12
             "also-good@example.com,,,,,,",  # line 13: defaults
         ]
     )
@@ -329,6 +329,8 @@ def test_link_pages_answer_head_and_get_without_acting(client, method):
         "?nonsense=1",
         "?topics__id__exact=abc",
         "?topics__id__exact=99999999999999999999999",
+        "?topics__id__exact=" + "9" * 5000,
+        "?created_at__day=" + "9" * 5000,
         "?o=99",
         "?q=" + "x" * 5000,
     ],
