@@ -25,6 +25,18 @@ CASES = [
     ("blank", {"email": "   "}, REFUSED, "enter your email"),
     ("missing field", {}, REFUSED, "enter your email"),
     ("10,000 characters", {"email": "a" * 9988 + "@example.com"}, REFUSED, "too long"),
+    (
+        "longest address: 254",
+        {"email": "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"},
+        NEUTRAL,
+        "",
+    ),
+    (
+        "255 characters",
+        {"email": "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 58 + ".com"},
+        REFUSED,
+        "long",
+    ),
     ("local part too long", {"email": "a" * 65 + "@example.com"}, REFUSED, "too long"),
     ("missing @", {"email": "reader.example.com"}, REFUSED, "needs an @"),
     ("two @", {"email": "a@b@example.com"}, REFUSED, "valid email"),

@@ -32,7 +32,8 @@ def subscribe(client, email, json=False, **data):
 def answer_of(response) -> tuple:
     """Everything an outsider can observe about an answer."""
     cookies = sorted((key, morsel.value) for key, morsel in response.cookies.items())
-    return response.status_code, response.get("Location"), response.content, cookies
+    headers = sorted(response.headers.items())
+    return response.status_code, response.get("Location"), response.content, cookies, headers
 
 
 def link_in(message, name: str) -> str:
