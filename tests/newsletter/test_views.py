@@ -461,3 +461,29 @@ def test_an_odd_client_address_is_not_stored_and_breaks_nothing(remote_addr, dja
         response = subscribe(Client(REMOTE_ADDR=remote_addr), "odd.proxy@example.com")
     assert response.status_code == 302
     assert Subscriber.objects.get().consent_ip is None
+
+
+def test_every_newsletter_page_has_the_landmarks(client):
+    from tests.html import assert_page_landmarks
+
+    subscriber = SubscriberFactory(active=True)
+    with time_machine.travel("2026-01-01 00:00:00Z", tick=False):
+        expired = make_token(subscriber, Purpose.CONFIRM)
+    pending = SubscriberFactory()
+    pages = [
+        client.get(reverse("newsletter:signup")),
+        client.get(reverse("newsletter:subscribed")),
+        client.post(SUBSCRIBE, {"email": "nope"}),
+        client.get(reverse("newsletter:confirm", kwargs={"token": make_token(pending, Purpose.CONFIRM)})),
+        client.get(reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)})),
+        client.get(reverse("newsletter:confirm", kwargs={"token": expired})),
+        client.post(reverse("newsletter:confirm_resend", kwargs={"token": expired})),
+        client.get(reverse("newsletter:unsubscribe", kwargs={"token": make_token(subscriber, Purpose.UNSUBSCRIBE)})),
+        client.get(reverse("newsletter:preferences", kwargs={"token": make_token(subscriber, Purpose.PREFERENCES)})),
+        client.get("/newsletter/confirm/not-a-token/"),
+        client.post(reverse("newsletter:unsubscribe", kwargs={"token": make_token(subscriber, Purpose.UNSUBSCRIBE)})),
+    ]
+    for response in pages:
+        page = soup(response)
+        assert_page_landmarks(page)
+        assert len(page.find_all("h1")) == 1
