@@ -66,3 +66,36 @@ def subscriber_message(
     )
     message.attach_alternative(html, "text/html")
     return message
+
+
+def confirm_url(subscriber: Subscriber) -> str:
+    return absolute(reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)}))
+
+
+def confirmation_message(*, subscriber: Subscriber, connection=None) -> EmailMultiAlternatives:
+    """The double opt-in mail: one link to confirm, nothing else to act on."""
+    links = subscriber_links(subscriber)
+    context = {"subscriber": subscriber, "confirm_url": confirm_url(subscriber), **links}
+    text, html = render_mail("newsletter/email/confirm", context)
+    return subscriber_message(
+        subscriber=subscriber,
+        subject=f"Confirm your subscription to {settings.SITE_NAME}",
+        text=text,
+        html=html,
+        unsubscribe_url=links["unsubscribe_url"],
+        connection=connection,
+    )
+
+
+def welcome_message(*, subscriber: Subscriber, connection=None) -> EmailMultiAlternatives:
+    links = subscriber_links(subscriber)
+    context = {"subscriber": subscriber, "home_url": absolute(reverse("articles:home")), **links}
+    text, html = render_mail("newsletter/email/welcome", context)
+    return subscriber_message(
+        subscriber=subscriber,
+        subject=f"Welcome to {settings.SITE_NAME}",
+        text=text,
+        html=html,
+        unsubscribe_url=links["unsubscribe_url"],
+        connection=connection,
+    )

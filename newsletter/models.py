@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from articles.models import Topic
@@ -15,6 +16,21 @@ def normalize_email(address: str) -> str:
     except UnicodeError:
         pass
     return f"{local}@{domain}".lower()
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def active(self) -> "SubscriberQuerySet":
+        """Subscribers who confirmed and may be mailed a digest."""
+        return self.filter(status=Subscriber.Status.ACTIVE)
+
+    def with_email(self, address: str) -> "SubscriberQuerySet":
+        """Match an address however it is spelled (case, IDN or punycode domain)."""
+        return self.filter(email_normalized=normalize_email(address))
+
+    def counts_by_status(self) -> dict[str, int]:
+        """{status: count} for every status, zeros included."""
+        counts = dict(self.order_by().values_list("status").annotate(n=models.Count("pk")))
+        return {status: counts.get(status, 0) for status in Subscriber.Status.values}
 
 
 class Subscriber(models.Model):
@@ -46,12 +62,35 @@ class Subscriber(models.Model):
     consent_at = models.DateTimeField(null=True, blank=True)
     hard_bounces = models.PositiveSmallIntegerField(default=0)
 
+    objects = SubscriberQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "cadence"])]
 
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        # The unique column is the normalized one, which forms don't show: check it here so
+        # the admin answers "already subscribed" rather than failing on the constraint.
+        if self.email:
+            clash = Subscriber.objects.with_email(self.email).exclude(pk=self.pk)
+            if clash.exists():
+                raise ValidationError({"email": "A subscriber with this address already exists."})
+
+    @property
+    def stopped_at(self):
+        """When the owner (or our bounce handling) stopped the mail, if it is stopped now."""
+        if self.status == self.Status.UNSUBSCRIBED:
+            return self.unsubscribed_at
+        if self.status == self.Status.SUPPRESSED:
+            return self.suppressed_at
+        return None
+
+    @property
+    def receives_mail(self) -> bool:
+        return self.status == self.Status.ACTIVE
 
     def save(self, *args, **kwargs) -> None:
         self.email_normalized = normalize_email(self.email)

@@ -1,45 +1,169 @@
-from django.db import IntegrityError, transaction
+"""Every change to a subscriber goes through here.
+
+The status machine (one field, timestamps recording when each step last happened):
+
+    (new) ──request──▶ pending ──confirm──▶ active
+    pending / active ──unsubscribe──▶ unsubscribed
+    any ──suppress (bounces, complaints)──▶ suppressed
+    unsubscribed / suppressed ──confirm anew──▶ active
+
+A request to subscribe never changes a stored subscriber's status, topics or
+cadence: whoever typed the address, only the mailbox's owner, by confirming,
+makes it active again. Mail goes out from Celery tasks started on commit.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from articles.models import Topic
 
 from .models import Subscriber, normalize_email
 
+if TYPE_CHECKING:
+    from .transfer import ImportRow
+
+logger = logging.getLogger(__name__)
+
+# A pending address asked for again gets at most one confirmation mail per hour, so nobody can
+# use the form to flood a mailbox; one that asked us to stop (unsubscribed, suppressed) at most
+# one a day, however often strangers type it in.
+CONFIRMATION_RESEND_INTERVAL = timedelta(hours=1)
+LAPSED_RESEND_INTERVAL = timedelta(days=1)
+
+# Statuses a confirmation mail may go to: the person has to be able to confirm anew.
+AWAITING_CONFIRMATION = (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.SUPPRESSED)
+
 
 def subscriber_create(
-    *, email: str, topics: list[Topic], source: str = "", ip: str | None = None
+    *,
+    email: str,
+    topics: list[Topic],
+    source: str = "",
+    ip: str | None = None,
+    cadence: str = Subscriber.Cadence.WEEKLY,
 ) -> tuple[Subscriber, bool]:
-    """Record a request to subscribe. Returns the subscriber and whether it is new.
+    """Record a request to subscribe and send a confirmation. Returns the subscriber and whether it is new.
 
-    An address we already know is left as it is: another person's request must
-    never change a stored subscriber.
+    An address we already know keeps its status, topics and cadence (another person's request
+    must never change a stored subscriber); unless it is active, it is sent a fresh confirmation
+    mail, at most once per CONFIRMATION_RESEND_INTERVAL (LAPSED_RESEND_INTERVAL if it unsubscribed
+    or was suppressed).
     """
     normalized = normalize_email(email)
     existing = Subscriber.objects.filter(email_normalized=normalized).first()
-    if existing is not None:
-        return existing, False
+    for _attempt in range(2):
+        if existing is not None:
+            break
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                subscriber = Subscriber.objects.create(
+                    email=email.strip(),
+                    cadence=cadence,
+                    consent_source=source[:500],
+                    consent_ip=ip,
+                    consent_at=now,
+                    confirmation_sent_at=now,
+                )
+                subscriber.topics.set(topics)
+                _send_confirmation_on_commit(subscriber)
+        except IntegrityError:
+            # A concurrent request for the same address created it first (if that request then
+            # rolled back, the row is gone again and the next attempt creates it).
+            existing = Subscriber.objects.filter(email_normalized=normalized).first()
+        else:
+            logger.info("Subscriber %s signed up (pending)", subscriber.pk)
+            return subscriber, True
+    if existing is None:  # pragma: no cover - two concurrent rollbacks in a row
+        raise IntegrityError("The subscriber could not be stored; please try again.")
+    subscriber_confirmation_request(subscriber=existing)
+    return existing, False
+
+
+def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
+    """Send a new confirmation mail unless one went out lately. Returns whether one is on its way.
+
+    The check and the stamp are one UPDATE, so concurrent requests send one mail between them.
+    """
     now = timezone.now()
-    try:
-        with transaction.atomic():
-            subscriber = Subscriber.objects.create(
-                email=email, consent_source=source[:500], consent_ip=ip, consent_at=now
-            )
-            subscriber.topics.set(topics)
-    except IntegrityError:
-        # A concurrent request created it first.
-        return Subscriber.objects.get(email_normalized=normalized), False
-    return subscriber, True
+    Status = Subscriber.Status
+    due = (
+        Q(confirmation_sent_at__isnull=True)
+        | Q(status=Status.PENDING, confirmation_sent_at__lte=now - CONFIRMATION_RESEND_INTERVAL)
+        | Q(status__in=[Status.UNSUBSCRIBED, Status.SUPPRESSED], confirmation_sent_at__lte=now - LAPSED_RESEND_INTERVAL)
+    )
+    claimed = (
+        Subscriber.objects.filter(pk=subscriber.pk, status__in=AWAITING_CONFIRMATION)
+        .filter(due)
+        .update(confirmation_sent_at=now)
+    )
+    if claimed:
+        subscriber.confirmation_sent_at = now
+        _send_confirmation_on_commit(subscriber)
+        logger.info("Subscriber %s asked again: new confirmation mail", subscriber.pk)
+    return bool(claimed)
+
+
+def _on_commit(task, subscriber_id: int) -> None:
+    """Queue `task` once the transaction commits. Robust: if the broker is down the reader still gets
+    an answer (the error is logged) and asking again after the resend interval sends the mail."""
+
+    def queue() -> None:
+        task.delay(subscriber_id)
+
+    queue.__qualname__ = f"{task.name}.delay"  # what the log names if it fails
+    transaction.on_commit(queue, robust=True)
+
+
+def _send_confirmation_on_commit(subscriber: Subscriber) -> None:
+    from .tasks import subscriber_confirmation_send_task
+
+    _on_commit(subscriber_confirmation_send_task, subscriber.pk)
+
+
+def subscriber_confirmation_send(*, subscriber: Subscriber) -> bool:
+    """Mail the confirmation link now (called by the task). Returns whether a mail was sent."""
+    from .emails import confirmation_message
+
+    subscriber.refresh_from_db()
+    if subscriber.status not in AWAITING_CONFIRMATION:
+        return False
+    confirmation_message(subscriber=subscriber).send()
+    logger.info("Confirmation mail sent to subscriber %s", subscriber.pk)
+    return True
+
+
+def subscriber_welcome_send(*, subscriber: Subscriber) -> bool:
+    """Mail the welcome note (called by the task) if the subscriber is still active."""
+    from .emails import welcome_message
+
+    subscriber.refresh_from_db()
+    if not subscriber.receives_mail:
+        return False
+    welcome_message(subscriber=subscriber).send()
+    logger.info("Welcome mail sent to subscriber %s", subscriber.pk)
+    return True
 
 
 def subscriber_confirm(*, subscriber: Subscriber) -> Subscriber:
-    """Pending (or lapsed) to active. Confirming twice is harmless."""
+    """Pending, unsubscribed or suppressed to active, with a welcome mail. Confirming twice is harmless."""
+    from .tasks import subscriber_welcome_send_task
+
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if subscriber.status != Subscriber.Status.ACTIVE:
             subscriber.status = Subscriber.Status.ACTIVE
             subscriber.confirmed_at = timezone.now()
-            subscriber.unsubscribed_at = None
-            subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at"])
+            subscriber.hard_bounces = 0
+            subscriber.save(update_fields=["status", "confirmed_at", "hard_bounces"])
+            _on_commit(subscriber_welcome_send_task, subscriber.pk)
+            logger.info("Subscriber %s confirmed", subscriber.pk)
     return subscriber
 
 
@@ -50,12 +174,91 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
         if subscriber.status in (Subscriber.Status.PENDING, Subscriber.Status.ACTIVE):
             subscriber.status = Subscriber.Status.UNSUBSCRIBED
             subscriber.unsubscribed_at = timezone.now()
-            subscriber.save(update_fields=["status", "unsubscribed_at"])
+            # Whoever changes their mind gets the confirmation mail at once (then at most one a day).
+            subscriber.confirmation_sent_at = None
+            subscriber.save(update_fields=["status", "unsubscribed_at", "confirmation_sent_at"])
+            logger.info("Subscriber %s unsubscribed", subscriber.pk)
+    return subscriber
+
+
+def subscriber_suppress(*, subscriber: Subscriber) -> Subscriber:
+    """Stop all mail after hard bounces or a complaint. Only confirming anew lifts it."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if subscriber.status != Subscriber.Status.SUPPRESSED:
+            subscriber.status = Subscriber.Status.SUPPRESSED
+            subscriber.suppressed_at = timezone.now()
+            subscriber.save(update_fields=["status", "suppressed_at"])
+            logger.info("Subscriber %s suppressed", subscriber.pk)
     return subscriber
 
 
 def subscriber_update_preferences(*, subscriber: Subscriber, cadence: str, topics: list[Topic]) -> Subscriber:
-    subscriber.cadence = cadence
-    subscriber.save(update_fields=["cadence"])
-    subscriber.topics.set(topics)
+    """Change how often and about what; no topics means every topic. Status is left alone."""
+    if cadence not in Subscriber.Cadence.values:
+        raise ValueError(f"Unknown cadence {cadence!r}")
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        subscriber.cadence = cadence
+        subscriber.save(update_fields=["cadence"])
+        subscriber.topics.set(topics)
     return subscriber
+
+
+def _import_row(row: "ImportRow", existing: Subscriber | None, report: "ImportReport") -> None:
+    values = dict(row.values)
+    created_at = values.pop("created_at", None)
+    subscriber = existing or Subscriber()
+    try:
+        with transaction.atomic():
+            subscriber.email = row.email
+            for name, value in values.items():
+                setattr(subscriber, name, value)
+            subscriber.save()
+            if created_at is not None:
+                # auto_now_add sets the creation time on save; an import keeps the original.
+                Subscriber.objects.filter(pk=subscriber.pk).update(created_at=created_at)
+            if existing is not None or row.topics:
+                subscriber.topics.set(row.topics)
+    except DatabaseError as exc:
+        report.errors.append(f"Line {row.line}: could not be saved ({type(exc).__name__}).")
+        return
+    if existing is None:
+        report.created += 1
+    else:
+        report.updated += 1
+
+
+IMPORT_CHUNK = 500
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def subscribers_import(*, rows: "list[ImportRow]") -> ImportReport:
+    """Create or update one subscriber per checked CSV row, matched by address; each row whole or not at all.
+
+    An import moves subscribers with their status and consent record: it sends no mail.
+    """
+    report = ImportReport()
+    # One transaction, one savepoint per row: a refused row rolls back alone, and the file
+    # commits once instead of once a row.
+    with transaction.atomic():
+        for start in range(0, len(rows), IMPORT_CHUNK):
+            chunk = rows[start : start + IMPORT_CHUNK]
+            existing = Subscriber.objects.select_for_update().in_bulk(
+                [normalize_email(row.email) for row in chunk], field_name="email_normalized"
+            )
+            for row in chunk:
+                _import_row(row, existing.get(normalize_email(row.email)), report)
+    logger.info(
+        "Subscribers imported: %s created, %s updated, %s rows refused",
+        report.created,
+        report.updated,
+        len(report.errors),
+    )
+    return report
