@@ -1,11 +1,12 @@
 import html
 import math
 import uuid
+from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
@@ -48,6 +49,14 @@ class ArticleQuerySet(models.QuerySet):
     def published(self) -> "ArticleQuerySet":
         """Articles a reader may see: published, and due (a future date means scheduled)."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def scheduled(self) -> "ArticleQuerySet":
+        """Published articles whose date is still to come."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def next_due(self) -> datetime | None:
+        """When the next scheduled article appears, or None."""
+        return self.scheduled().aggregate(due=Min("published_at"))["due"]
 
     def for_listing(self) -> "ArticleQuerySet":
         """What an article card needs, in a constant number of queries."""

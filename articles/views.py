@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers
 
 from .models import Article, Topic
+from .page_cache import reader_page
 
 ARTICLES_PER_PAGE = 10
 
@@ -12,17 +13,20 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
 
 
+@reader_page
 def home(request: HttpRequest) -> HttpResponse:
     page = _page(request, Article.objects.published().for_listing())
     return render(request, "articles/home.html", {"page_obj": page})
 
 
+@reader_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
     page = _page(request, Article.objects.published().filter(topics=topic).for_listing())
     return render(request, "articles/topic.html", {"topic": topic, "page_obj": page})
 
 
+@reader_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
     articles = Article.objects.select_related("author").prefetch_related("topics")
     article = articles.published().filter(slug=slug).first()

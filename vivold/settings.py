@@ -113,6 +113,12 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Reader pages served from the cache to anonymous visitors (articles/page_cache.py);
+# PAGE_CACHE_SECONDS=0 turns the page cache off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+PAGE_CACHE_SHARED_MAX_AGE = 30
+PAGE_CACHE_QUERY_PARAMETERS = {"page"}
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True

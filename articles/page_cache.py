@@ -1,0 +1,208 @@
+"""Whole-page cache for anonymous readers.
+
+A page is rendered once, stored in the default cache (Redis in production,
+local memory otherwise) and served to every anonymous reader until something it
+could show changes. Invalidation is by key, never by search:
+
+- a site-wide *content version* (an integer in the cache) is part of every key;
+  saving or deleting an article, topic, author or editor's pick bumps it (see
+  ``articles/signals.py``), at once and again when the transaction commits;
+- the *next due publication time* (the earliest scheduled article) is part of
+  every key too, so when a scheduled article becomes due every page gets a new
+  key and is rendered afresh, without anyone saving anything.
+
+Logged-in users are never served from, nor stored in, the cache, so drafts and
+staff previews (which need a login) can never reach it.
+
+Each page carries the Stay Updated form with a CSRF token. The stored copy holds
+a placeholder instead of the token; each response gets the visitor's own token,
+masked afresh, and the CSRF cookie when the visitor has none, so the form works
+for every reader of a cached page.
+
+Use ``@reader_page`` on a view (feeds included) to cache it.
+"""
+
+import functools
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+
+VERSION_KEY = "pages:version"
+NEXT_DUE_KEY = "pages:next-due"
+# The next due time is also recomputed this often, which bounds the harm of a
+# reader racing an editor who schedules an article.
+NEXT_DUE_TIMEOUT = 60
+NOTHING_DUE = "none"
+
+TOKEN_INPUT = re.compile(rb'(<input type="hidden" name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
+PLACEHOLDER = b"\x1bcsrf\x1b"
+PLACEHOLDER_INPUT = b'<input type="hidden" name="csrfmiddlewaretoken" value="' + PLACEHOLDER + b'"'
+
+# Headers the cache decides for itself, or that belong to one visitor only.
+_NOT_STORED = {"set-cookie", "vary", "cache-control", "expires", "etag", "last-modified", "content-length"}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    content: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+    last_modified: float
+    has_form: bool
+
+
+def is_enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0
+
+
+# Invalidation ---------------------------------------------------------------
+
+
+def content_changed() -> None:
+    """Something readers can see changed: no stored page may be served again.
+
+    Bumped at once (so the editor's own next request sees the change) and again
+    after commit (so a reader who rendered from the old rows between the two
+    cannot have stored the old page under the new version)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        # Missing (first use, or evicted): start from the clock so a version
+        # can never repeat one whose pages are still stored.
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+    cache.delete(NEXT_DUE_KEY)
+
+
+def _next_due() -> datetime | None:
+    from .models import Article
+
+    return Article.objects.next_due()
+
+
+def _state(now: datetime) -> str:
+    """The part of every key that says which content is current."""
+    values = cache.get_many([VERSION_KEY, NEXT_DUE_KEY])
+    version = values.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        version = cache.get(VERSION_KEY)
+    due = values.get(NEXT_DUE_KEY)
+    if due is None or (due != NOTHING_DUE and due <= now.timestamp()):
+        next_due = _next_due()
+        due = NOTHING_DUE if next_due is None else next_due.timestamp()
+        cache.set(NEXT_DUE_KEY, due, NEXT_DUE_TIMEOUT)
+    return f"{version}:{due}"
+
+
+# Serving --------------------------------------------------------------------
+
+
+def _may_use_cache(request: HttpRequest) -> bool:
+    if request.method not in ("GET", "HEAD"):
+        return False
+    if any(name not in settings.PAGE_CACHE_QUERY_PARAMETERS for name in request.GET):
+        # Unknown parameters would let anyone fill the cache with copies.
+        return False
+    if settings.SESSION_COOKIE_NAME in request.COOKIES:
+        # Only a session can hold a login; without one the reader is anonymous
+        # and we need not load anything to know it.
+        return not request.user.is_authenticated
+    return True
+
+
+def _page_key(request: HttpRequest, state: str) -> str:
+    where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return f"pages:page:{state}:{hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()}"
+
+
+def _store(response: HttpResponse) -> StoredPage | None:
+    """What of a freshly rendered response can be kept for everyone, or None."""
+    if response.status_code != 200 or response.streaming or response.cookies:
+        return None
+    if any(word in response.get("Cache-Control", "") for word in ("private", "no-store", "no-cache")):
+        return None
+    content, count = TOKEN_INPUT.subn(rb"\1" + PLACEHOLDER + rb"\2", response.content)
+    headers = tuple((k, v) for k, v in response.items() if k.lower() not in _NOT_STORED)
+    digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
+    return StoredPage(content, headers, f'W/"{digest}"', time.time(), count > 0)
+
+
+def _serve(request: HttpRequest, page: StoredPage) -> HttpResponse:
+    response = HttpResponse(status=200)
+    for key, value in page.headers:
+        response[key] = value
+    response["ETag"] = page.etag
+    response["Last-Modified"] = http_date(page.last_modified)
+    shared = settings.PAGE_CACHE_SHARED_MAX_AGE
+    returning = False
+    if page.has_form:
+        # The body holds this visitor's token.
+        patch_vary_headers(response, ("Cookie",))
+        cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+        returning = cookie is not None and cookie == request.META.get("CSRF_COOKIE")
+    if page.has_form and not returning:
+        # This answer sets the visitor's CSRF cookie: no shared cache may keep it.
+        response["Cache-Control"] = "private, max-age=0, must-revalidate"
+    else:
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={shared}, stale-while-revalidate={shared}"
+
+    # A 304 keeps the visitor's copy, whose token matches their cookie only if
+    # they still have it.
+    if not page.has_form or returning:
+        conditional = get_conditional_response(
+            request, etag=page.etag, last_modified=int(page.last_modified), response=response
+        )
+        if conditional is not response:
+            return conditional
+
+    if page.has_form:
+        token = get_token(request).encode()
+        if returning:
+            # The visitor already holds this cookie: sending it again would only
+            # make the answer unfit for a shared cache.
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+        response.content = page.content.replace(PLACEHOLDER, token)
+    else:
+        response.content = page.content
+    return response
+
+
+def reader_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve the view's anonymous GET responses from the page cache."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_enabled() or not _may_use_cache(request):
+            response = view(request, *args, **kwargs)
+            if request.user.is_authenticated:
+                # What a logged-in editor sees (perhaps a preview) is theirs alone.
+                add_never_cache_headers(response)
+            return response
+        key = _page_key(request, _state(timezone.now()))
+        page = cache.get(key)
+        if page is None:
+            response = view(request, *args, **kwargs)
+            page = _store(response)
+            if page is None:
+                return response
+            cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+        return _serve(request, page)
+
+    return wrapper
