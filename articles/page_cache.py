@@ -22,6 +22,7 @@ for every reader of a cached page.
 Use ``@reader_page`` on a view (feeds included) to cache it.
 """
 
+import dataclasses
 import functools
 import hashlib
 import re
@@ -31,10 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CsrfViewMiddleware, get_token
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -114,17 +116,25 @@ def _state(now: datetime) -> str:
 # Serving --------------------------------------------------------------------
 
 
+def _may_skip_login_check(request: HttpRequest) -> bool:
+    """Whether the request can be answered from the cache before sessions,
+    logins and messages are looked at: only a session can hold a login, and a
+    pending message must reach a page that is rendered for its reader."""
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+        and all(name in settings.PAGE_CACHE_QUERY_PARAMETERS for name in request.GET)
+    )
+
+
 def _may_use_cache(request: HttpRequest) -> bool:
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in ("GET", "HEAD") or CookieStorage.cookie_name in request.COOKIES:
         return False
     if any(name not in settings.PAGE_CACHE_QUERY_PARAMETERS for name in request.GET):
         # Unknown parameters would let anyone fill the cache with copies.
         return False
-    if settings.SESSION_COOKIE_NAME in request.COOKIES:
-        # Only a session can hold a login; without one the reader is anonymous
-        # and we need not load anything to know it.
-        return not request.user.is_authenticated
-    return True
+    return _may_skip_login_check(request) or not request.user.is_authenticated
 
 
 def _page_key(request: HttpRequest, state: str) -> str:
@@ -181,6 +191,7 @@ def _serve(request: HttpRequest, page: StoredPage) -> HttpResponse:
         response.content = page.content.replace(PLACEHOLDER, token)
     else:
         response.content = page.content
+    response["Content-Length"] = str(len(response.content))
     return response
 
 
@@ -202,7 +213,42 @@ def reader_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
             page = _store(response)
             if page is None:
                 return response
-            cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+            if getattr(request, "page_cache_middleware", False):
+                # Stored on the way out, with the headers the middleware below
+                # it adds (framing, security policies), for its fast path.
+                request.page_cache_pending = (key, page)
+            else:
+                cache.set(key, page, settings.PAGE_CACHE_SECONDS)
         return _serve(request, page)
 
     return wrapper
+
+
+class PageCacheMiddleware:
+    """Serves stored pages to anonymous readers before sessions, logins and
+    messages are looked at, and stores the pages ``@reader_page`` renders with
+    every header the rest of the middleware gave them.
+
+    Goes right after SecurityMiddleware and WhiteNoiseMiddleware, before
+    SessionMiddleware. The CSRF middleware still sees each request it serves, so
+    a first-time reader gets their cookie."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.csrf = CsrfViewMiddleware(get_response)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_enabled() and _may_skip_login_check(request):
+            page = cache.get(_page_key(request, _state(timezone.now())))
+            if page is not None:
+                self.csrf.process_request(request)
+                return self.csrf.process_response(request, _serve(request, page))
+        request.page_cache_middleware = True
+        response = self.get_response(request)
+        pending = getattr(request, "page_cache_pending", None)
+        if pending is not None and response.status_code in (200, 304):
+            key, page = pending
+            known = {name.lower() for name, _ in page.headers} | _NOT_STORED
+            added = tuple((k, v) for k, v in response.items() if k.lower() not in known)
+            cache.set(key, dataclasses.replace(page, headers=page.headers + added), settings.PAGE_CACHE_SECONDS)
+        return response

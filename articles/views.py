@@ -28,8 +28,8 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @reader_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    articles = Article.objects.select_related("author").prefetch_related("topics")
-    article = articles.published().filter(slug=slug).first()
+    articles = Article.objects.select_related("author")
+    article = articles.published().filter(slug=slug).order_by().first()
     preview = False
     if article is None:
         # Editors may look at a draft or a scheduled piece at its future address.
