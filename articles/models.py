@@ -1,3 +1,4 @@
+import functools
 import html
 import math
 import uuid
@@ -7,7 +8,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.db import models
 from django.db.models import Min, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
@@ -15,6 +16,17 @@ from django_prose_editor.fields import ProseEditorField
 
 WORDS_PER_MINUTE = 230
 RELATED_ARTICLES_SHOWN = 3
+
+
+def slug_url(name: str, slug: str) -> str:
+    """reverse() for the slug URLs that listing pages print dozens of times;
+    remembered, since reversing costs more than the rest of an article card."""
+    return _slug_url(name, slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=16384)
+def _slug_url(name: str, slug: str, prefix: str, urlconf: str) -> str:
+    return reverse(name, kwargs={"slug": slug}, urlconf=urlconf)
 
 
 class Topic(models.Model):
@@ -29,7 +41,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:topic", kwargs={"slug": self.slug})
+        return slug_url("articles:topic", self.slug)
 
 
 class Author(models.Model):
@@ -134,7 +146,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return slug_url("articles:detail", self.slug)
 
     @property
     def is_live(self) -> bool:

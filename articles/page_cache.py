@@ -25,6 +25,7 @@ Use ``@reader_page`` on a view (feeds included) to cache it.
 import dataclasses
 import functools
 import hashlib
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -37,9 +38,15 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+# What a cache server that went away raises; the site then works without it.
+CACHE_ERRORS = (RedisError, OSError)
 
 VERSION_KEY = "pages:version"
 NEXT_DUE_KEY = "pages:next-due"
@@ -84,12 +91,16 @@ def content_changed() -> None:
 
 def _bump() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        # Missing (first use, or evicted): start from the clock so a version
-        # can never repeat one whose pages are still stored.
-        cache.add(VERSION_KEY, time.time_ns(), timeout=None)
-    cache.delete(NEXT_DUE_KEY)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            # Missing (first use, or evicted): start from the clock so a version
+            # can never repeat one whose pages are still stored.
+            cache.add(VERSION_KEY, time.time_ns(), timeout=None)
+        cache.delete(NEXT_DUE_KEY)
+    except CACHE_ERRORS:
+        # The editor's save stands; pages are rendered uncached meanwhile.
+        logger.error("Page cache unavailable: could not invalidate stored pages", exc_info=True)
 
 
 def _next_due() -> datetime | None:
@@ -195,19 +206,37 @@ def _serve(request: HttpRequest, page: StoredPage) -> HttpResponse:
     return response
 
 
+def _lookup(request: HttpRequest) -> tuple[str, StoredPage | None] | None:
+    """The request's key and its stored page, if any; None when the cache
+    cannot answer, so the page is rendered as if there were no cache."""
+    try:
+        key = _page_key(request, _state(timezone.now()))
+        return key, cache.get(key)
+    except CACHE_ERRORS:
+        logger.warning("Page cache unavailable: serving uncached", exc_info=True)
+        return None
+
+
+def _remember(key: str, page: StoredPage) -> None:
+    try:
+        cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+    except CACHE_ERRORS:
+        logger.warning("Page cache unavailable: page not stored", exc_info=True)
+
+
 def reader_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Serve the view's anonymous GET responses from the page cache."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not is_enabled() or not _may_use_cache(request):
+        found = _lookup(request) if is_enabled() and _may_use_cache(request) else None
+        if found is None:
             response = view(request, *args, **kwargs)
             if request.user.is_authenticated:
                 # What a logged-in editor sees (perhaps a preview) is theirs alone.
                 add_never_cache_headers(response)
             return response
-        key = _page_key(request, _state(timezone.now()))
-        page = cache.get(key)
+        key, page = found
         if page is None:
             response = view(request, *args, **kwargs)
             page = _store(response)
@@ -218,9 +247,10 @@ def reader_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 # it adds (framing, security policies), for its fast path.
                 request.page_cache_pending = (key, page)
             else:
-                cache.set(key, page, settings.PAGE_CACHE_SECONDS)
+                _remember(key, page)
         return _serve(request, page)
 
+    wrapper.reader_page = True
     return wrapper
 
 
@@ -238,17 +268,25 @@ class PageCacheMiddleware:
         self.csrf = CsrfViewMiddleware(get_response)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_enabled() and _may_skip_login_check(request):
-            page = cache.get(_page_key(request, _state(timezone.now())))
-            if page is not None:
+        if is_enabled() and _may_skip_login_check(request) and _is_reader_page(request):
+            found = _lookup(request)
+            if found is not None and found[1] is not None:
                 self.csrf.process_request(request)
-                return self.csrf.process_response(request, _serve(request, page))
+                return self.csrf.process_response(request, _serve(request, found[1]))
         request.page_cache_middleware = True
         response = self.get_response(request)
         pending = getattr(request, "page_cache_pending", None)
-        if pending is not None and response.status_code in (200, 304):
+        if pending is not None:
             key, page = pending
             known = {name.lower() for name, _ in page.headers} | _NOT_STORED
             added = tuple((k, v) for k, v in response.items() if k.lower() not in known)
-            cache.set(key, dataclasses.replace(page, headers=page.headers + added), settings.PAGE_CACHE_SECONDS)
+            _remember(key, dataclasses.replace(page, headers=page.headers + added))
         return response
+
+
+def _is_reader_page(request: HttpRequest) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return getattr(match.func, "reader_page", False)

@@ -312,3 +312,50 @@ def test_listing_queries_stay_constant_with_many_authors_and_topics(client, djan
         cache.clear()
         with django_assert_max_num_queries(6):
             assert client.get(url).status_code == 200
+
+
+def test_the_middleware_serves_a_stored_page_without_reaching_sessions_or_views(client, article):
+    from django.test import RequestFactory
+
+    from articles.page_cache import PageCacheMiddleware
+
+    url = article.get_absolute_url()
+    client.get(url)
+
+    def beyond(request):
+        raise AssertionError("a stored page must be served before the rest of the stack")
+
+    request = RequestFactory().get(url)
+    response = PageCacheMiddleware(beyond)(request)
+    assert response.status_code == 200
+    assert not hasattr(request, "session") and not hasattr(request, "user")
+    assert soup(response).h1.get_text(strip=True) == "Grid storage grows up"
+    assert response.cookies[settings.CSRF_COOKIE_NAME]  # the CSRF middleware's work is still done
+
+
+def test_a_page_from_the_fast_path_carries_the_same_headers_as_a_rendered_one(article):
+    url = article.get_absolute_url()
+    rendered, stored = Client().get(url), Client().get(url)
+    assert "X-Frame-Options" in rendered
+    assert sorted(rendered.headers) == sorted(stored.headers)
+    for name in ("X-Frame-Options", "Content-Type", "Vary", "Cache-Control", "ETag", "Content-Length"):
+        assert rendered[name] == stored[name], name
+    assert sorted(rendered.cookies) == sorted(stored.cookies)
+
+
+def test_a_reader_with_a_pending_message_gets_a_rendered_page(client, article):
+    url = article.get_absolute_url()
+    client.get(url)
+    client.cookies["messages"] = "anything"
+    response = client.get(url)
+    assert response.status_code == 200 and "ETag" not in response
+
+
+def test_pages_work_and_editors_can_save_while_redis_is_down(client, article, saved):
+    unreachable = {"default": {"BACKEND": "vivold.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
+    with override_settings(CACHES=unreachable):
+        for url in ("/", article.get_absolute_url(), "/topics/energy/"):
+            assert client.get(url).status_code == 200
+        article.title = "Saved without a cache"
+        saved(article.save)
+        assert soup(client.get(article.get_absolute_url())).h1.get_text(strip=True) == "Saved without a cache"
