@@ -71,8 +71,14 @@ class ArticleQuerySet(models.QuerySet):
         return self.scheduled().aggregate(due=Min("published_at"))["due"]
 
     def for_listing(self) -> "ArticleQuerySet":
-        """What an article card needs, in a constant number of queries."""
-        return self.select_related("author").prefetch_related("topics").order_by("-published_at", "-pk")
+        """What an article card needs, in a constant number of queries; not the
+        body, which a list of cards would fetch and decompress for nothing."""
+        return (
+            self.select_related("author")
+            .prefetch_related("topics")
+            .defer("body", "body_text")
+            .order_by("-published_at", "-pk")
+        )
 
 
 def hero_image_path(instance: "Article", filename: str) -> str:
@@ -177,6 +183,7 @@ class Article(models.Model):
         published articles sharing a topic. One query, two when filling."""
         picked = list(
             Article.objects.published()
+            .defer("body", "body_text")
             .filter(related_links_in__article=self)
             .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
@@ -185,6 +192,7 @@ class Article(models.Model):
         if missing > 0:
             picked += list(
                 Article.objects.published()
+                .defer("body", "body_text")
                 .filter(topics__in=Article.topics.through.objects.filter(article=self).values("topic"))
                 .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
                 .distinct()

@@ -28,7 +28,8 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @reader_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    articles = Article.objects.select_related("author")
+    # body_text exists for search; the page shows the body itself.
+    articles = Article.objects.select_related("author").defer("body_text")
     article = articles.published().filter(slug=slug).order_by().first()
     preview = False
     if article is None:

@@ -23,6 +23,7 @@ def production_static(tmp_path):
         yield WhiteNoiseMiddleware(lambda request: pytest.fail("static files are served by whitenoise"))
 
 
+@pytest.mark.django_db
 def test_stylesheet_has_a_hashed_name_far_future_caching_and_gzip(production_static):
     url = static("css/site.css")
     assert url.startswith("/static/css/site.") and url != "/static/css/site.css"
