@@ -33,6 +33,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,21 +191,24 @@ def seed() -> None:
 
 
 def count_queries(paths: list[str]) -> None:
-    """Runs in a child process: queries each path takes, cold cache and warm."""
+    """Runs in a child process: queries each path takes with the page cache
+    off, on a miss (cache emptied) and on a hit."""
     from django.core.cache import cache
     from django.db import connection
-    from django.test import Client
+    from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
+
+    def count(path: str) -> int | None:
+        with CaptureQueriesContext(connection) as queries:
+            status = Client().get(path, secure=True).status_code
+        return len(queries) if status == 200 else None
 
     result = {}
     for path in paths:
+        with override_settings(PAGE_CACHE_SECONDS=0):
+            off = count(path)
         cache.clear()
-        counts = []
-        for _ in range(2):
-            with CaptureQueriesContext(connection) as queries:
-                status = Client().get(path, secure=True).status_code
-            counts.append(len(queries) if status == 200 else None)
-        result[path] = counts
+        result[path] = {"off": off, "miss": count(path), "hit": count(path)}
     cache.clear()
     print(json.dumps(result))
 
@@ -317,11 +321,14 @@ class Load:
     cpu_ms: float | None = None  # server CPU (all processes) per request
 
 
-_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _ms(text: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        sys.exit(f"cannot read wrk's latency {text!r}")
+    number, unit = found.groups()
     return float(number) * _UNITS[unit]
 
 
@@ -436,14 +443,21 @@ def _memory_run() -> dict:
     )
     server = _gunicorn(cache_seconds=0)
     try:
-        _wrk_run(server.base + "/", seconds=3, server=server, script=script)  # every worker has served pages
-        start = {pid: _rss_kib(pid) for pid in server.workers()}
+        _wrk_run(server.base + "/", seconds=5, server=server, script=script)  # every worker has served pages
+        workers = server.workers()
+        samples = [[_rss_kib(pid) for pid in workers]]
         print(f"  memory: {MEMORY_DURATION} s of random article pages …", flush=True)
-        load = _wrk_run(server.base + "/", seconds=MEMORY_DURATION, server=server, script=script)
-        end = {pid: _rss_kib(pid) for pid in server.workers()}
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(_wrk_run, server.base + "/", seconds=MEMORY_DURATION, server=server, script=script)
+            step = max(1, MEMORY_DURATION // 6)
+            while not running.done():
+                time.sleep(step)
+                samples.append([_rss_kib(pid) for pid in workers])
+            load = running.result()
+        samples.append([_rss_kib(pid) for pid in workers])
     finally:
         server.stop()
-    return {"load": load, "workers": {pid: (start[pid], end.get(pid, 0)) for pid in start}}
+    return {"load": load, "workers": workers, "samples": samples, "step": step}
 
 
 def _slug_of_article(n: int) -> str:
@@ -473,9 +487,10 @@ def _report(pages, query_counts, results, static, memory) -> None:
         if name not in static:
             print(f"| {name} ({path}) | skipped: 404 on this branch | | | | | | |")
             continue
-        cold, warm = query_counts[path]
-        print(_row(f"{name}, cache on", results[("cache on", name)], static[name], f"{warm} (miss: {cold})"))
-        print(_row(f"{name}, cache off", results[("cache off", name)], static[name], f"{cold}"))
+        counts = query_counts[path]
+        on = f"{counts['hit']} (miss: {counts['miss']})"
+        print(_row(f"{name}, cache on", results[("cache on", name)], static[name], on))
+        print(_row(f"{name}, cache off", results[("cache off", name)], static[name], f"{counts['off']}"))
         print(_row(f"{name}, same bytes from nginx", static[name], None, "–"))
     load = memory["load"]
     print()
@@ -483,9 +498,10 @@ def _report(pages, query_counts, results, static, memory) -> None:
         f"memory: {MEMORY_DURATION} s of random article pages, cache off "
         f"({load.requests_per_second:,.0f} requests/s, p99 {load.p99_ms:.1f} ms, {load.bad} errors + non-2xx)"
     )
-    for pid, (start, end) in memory["workers"].items():
-        mib = start / 1024, end / 1024, (end - start) / 1024
-        print(f"  worker {pid}: RSS {mib[0]:.1f} MiB at start, {mib[1]:.1f} MiB at end, {mib[2]:+.1f}")
+    print(f"  RSS of each worker (MiB), sampled about every {memory['step']} s from start to end:")
+    for index, pid in enumerate(memory["workers"]):
+        series = [sample[index] / 1024 for sample in memory["samples"]]
+        print(f"  worker {pid}: " + " → ".join(f"{mib:.1f}" for mib in series) + f"  ({series[-1] - series[0]:+.1f})")
 
 
 def main() -> None:
