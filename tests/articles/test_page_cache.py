@@ -359,3 +359,15 @@ def test_pages_work_and_editors_can_save_while_redis_is_down(client, article, sa
         article.title = "Saved without a cache"
         saved(article.save)
         assert soup(client.get(article.get_absolute_url())).h1.get_text(strip=True) == "Saved without a cache"
+
+
+@pytest.mark.parametrize("page", ["999", "abc", "01", ""])
+def test_odd_page_numbers_are_answered_but_never_stored(client, page, django_assert_max_num_queries):
+    ArticleFactory.create_batch(2)
+    first = client.get(f"/?page={page}")
+    assert first.status_code == 200 and "ETag" not in first
+    assert "private" in first["Cache-Control"]
+    with django_assert_max_num_queries(6) as queries:
+        assert client.get(f"/?page={page}").status_code == 200
+    assert len(queries) > 0
+    assert "ETag" in client.get("/?page=1")
