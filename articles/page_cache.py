@@ -2,14 +2,18 @@
 
 A page is rendered once, stored in the default cache (Redis in production,
 local memory otherwise) and served to every anonymous reader until something it
-could show changes. Invalidation is by key, never by search:
+could show changes. Each stored page records the state of the content it was rendered from, and is
+served only while that state is still current:
 
-- a site-wide *content version* (an integer in the cache) is part of every key;
-  saving or deleting an article, topic, author or editor's pick bumps it (see
-  ``articles/signals.py``), at once and again when the transaction commits;
-- the *next due publication time* (the earliest scheduled article) is part of
-  every key too, so when a scheduled article becomes due every page gets a new
-  key and is rendered afresh, without anyone saving anything.
+- a site-wide *content version* (an integer in the cache); saving or deleting an
+  article, topic, author or editor's pick bumps it (see ``articles/signals.py``),
+  at once and again when the transaction commits;
+- the *next due publication time* (the earliest scheduled article), so when a
+  scheduled article becomes due every page is rendered afresh, without anyone
+  saving anything.
+
+Both are read in the same round trip as the page itself. A page rendered from
+an older state is simply rendered again and overwritten.
 
 Logged-in users are never served from, nor stored in, the cache, so drafts and
 staff previews (which need a login) can never reach it.
@@ -65,6 +69,7 @@ _NOT_STORED = {"set-cookie", "vary", "cache-control", "expires", "etag", "last-m
 
 @dataclass(frozen=True, slots=True)
 class StoredPage:
+    state: str
     content: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
@@ -109,9 +114,9 @@ def _next_due() -> datetime | None:
     return Article.objects.next_due()
 
 
-def _state(now: datetime) -> str:
-    """The part of every key that says which content is current."""
-    values = cache.get_many([VERSION_KEY, NEXT_DUE_KEY])
+def _current_state(values: dict, now: datetime) -> str:
+    """Which content is current: the content version and the next due time,
+    from the values read with the page (looked up or set here if missing)."""
     version = values.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, time.time_ns(), timeout=None)
@@ -148,12 +153,12 @@ def _may_use_cache(request: HttpRequest) -> bool:
     return _may_skip_login_check(request) or not request.user.is_authenticated
 
 
-def _page_key(request: HttpRequest, state: str) -> str:
+def _page_key(request: HttpRequest) -> str:
     where = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
-    return f"pages:page:{state}:{hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()}"
+    return f"pages:page:{hashlib.md5(where.encode(), usedforsecurity=False).hexdigest()}"
 
 
-def _store(response: HttpResponse) -> StoredPage | None:
+def _store(response: HttpResponse, state: str) -> StoredPage | None:
     """What of a freshly rendered response can be kept for everyone, or None."""
     if response.status_code != 200 or response.streaming or response.cookies:
         return None
@@ -162,7 +167,7 @@ def _store(response: HttpResponse) -> StoredPage | None:
     content, count = TOKEN_INPUT.subn(rb"\1" + PLACEHOLDER + rb"\2", response.content)
     headers = tuple((k, v) for k, v in response.items() if k.lower() not in _NOT_STORED)
     digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
-    return StoredPage(content, headers, f'W/"{digest}"', time.time(), count > 0)
+    return StoredPage(state, content, headers, f'W/"{digest}"', time.time(), count > 0)
 
 
 def _serve(request: HttpRequest, page: StoredPage) -> HttpResponse:
@@ -206,12 +211,18 @@ def _serve(request: HttpRequest, page: StoredPage) -> HttpResponse:
     return response
 
 
-def _lookup(request: HttpRequest) -> tuple[str, StoredPage | None] | None:
-    """The request's key and its stored page, if any; None when the cache
-    cannot answer, so the page is rendered as if there were no cache."""
+def _lookup(request: HttpRequest) -> tuple[str, str, StoredPage | None] | None:
+    """The request's key, the current state and the stored page if it is
+    current; None when the cache cannot answer, so the page is rendered as if
+    there were no cache. One round trip to the cache when nothing is missing."""
     try:
-        key = _page_key(request, _state(timezone.now()))
-        return key, cache.get(key)
+        key = _page_key(request)
+        values = cache.get_many([VERSION_KEY, NEXT_DUE_KEY, key])
+        state = _current_state(values, timezone.now())
+        page = values.get(key)
+        if page is not None and page.state != state:
+            page = None  # rendered before the content last changed
+        return key, state, page
     except CACHE_ERRORS:
         logger.warning("Page cache unavailable: serving uncached", exc_info=True)
         return None
@@ -236,10 +247,10 @@ def reader_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
                 # What a logged-in editor sees (perhaps a preview) is theirs alone.
                 add_never_cache_headers(response)
             return response
-        key, page = found
+        key, state, page = found
         if page is None:
             response = view(request, *args, **kwargs)
-            page = _store(response)
+            page = _store(response, state)
             if page is None:
                 return response
             if getattr(request, "page_cache_middleware", False):
@@ -270,9 +281,9 @@ class PageCacheMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if is_enabled() and _may_skip_login_check(request) and _is_reader_page(request):
             found = _lookup(request)
-            if found is not None and found[1] is not None:
+            if found is not None and found[2] is not None:
                 self.csrf.process_request(request)
-                return self.csrf.process_response(request, _serve(request, found[1]))
+                return self.csrf.process_response(request, _serve(request, found[2]))
         request.page_cache_middleware = True
         response = self.get_response(request)
         pending = getattr(request, "page_cache_pending", None)
