@@ -2,8 +2,8 @@
 
 A page is rendered once, stored in the default cache (Redis in production,
 local memory otherwise) and served to every anonymous reader until something it
-could show changes. Each stored page records the state of the content it was rendered from, and is
-served only while that state is still current:
+could show changes. Each stored page records the state of the content it was
+rendered from, and is served only while that state is still current:
 
 - a site-wide *content version* (an integer in the cache); saving or deleting an
   article, topic, author or editor's pick bumps it (see ``articles/signals.py``),
@@ -61,7 +61,6 @@ NOTHING_DUE = "none"
 
 TOKEN_INPUT = re.compile(rb'(<input type="hidden" name="csrfmiddlewaretoken" value=")[A-Za-z0-9]{64}(")')
 PLACEHOLDER = b"\x1bcsrf\x1b"
-PLACEHOLDER_INPUT = b'<input type="hidden" name="csrfmiddlewaretoken" value="' + PLACEHOLDER + b'"'
 
 # Headers the cache decides for itself, or that belong to one visitor only.
 _NOT_STORED = {"set-cookie", "vary", "cache-control", "expires", "etag", "last-modified", "content-length"}
@@ -164,6 +163,8 @@ def _store(response: HttpResponse, state: str) -> StoredPage | None:
         return None
     if any(word in response.get("Cache-Control", "") for word in ("private", "no-store", "no-cache")):
         return None
+    if any(field.strip().lower() != "cookie" for field in response.get("Vary", "").split(",") if field.strip()):
+        return None  # one key per URL cannot hold answers that vary on other headers
     content, count = TOKEN_INPUT.subn(rb"\1" + PLACEHOLDER + rb"\2", response.content)
     headers = tuple((k, v) for k, v in response.items() if k.lower() not in _NOT_STORED)
     digest = hashlib.md5(content, usedforsecurity=False).hexdigest()
