@@ -137,6 +137,8 @@ def _may_skip_login_check(request: HttpRequest) -> bool:
     pending message must reach a page that is rendered for its reader."""
     return (
         request.method in ("GET", "HEAD")
+        # A token kept in the session needs the session middleware.
+        and not settings.CSRF_USE_SESSIONS
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
         and all(name in settings.PAGE_CACHE_QUERY_PARAMETERS for name in request.GET)

@@ -371,3 +371,15 @@ def test_odd_page_numbers_are_answered_but_never_stored(client, page, django_ass
         assert client.get(f"/?page={page}").status_code == 200
     assert len(queries) > 0
     assert "ETag" in client.get("/?page=1")
+
+
+def test_signup_form_on_a_cached_page_works_with_the_csrf_token_in_the_session(article, settings):
+    settings.CSRF_USE_SESSIONS = True
+    url = article.get_absolute_url()
+    Client().get(url)
+    reader = Client(enforce_csrf_checks=True)
+    response = reader.get(url)
+    assert response.status_code == 200
+    token = soup(response).find("input", attrs={"name": "csrfmiddlewaretoken"})["value"]
+    answer = reader.post(reverse("newsletter:subscribe"), {"csrfmiddlewaretoken": token, "email": "s@example.com"})
+    assert answer.status_code == 302
