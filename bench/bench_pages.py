@@ -356,8 +356,9 @@ def _wrk_run(url: str, *, seconds: int, server: "Server", script: Path | None = 
     requests = int(re.search(r"(\d+) requests in", output).group(1))
     return Load(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        p50_ms=_ms(re.search(r"50%\s+(\S+)", output).group(1)),
-        p99_ms=_ms(re.search(r"99%\s+(\S+)", output).group(1)),
+        # The latency distribution's lines, not a thread-statistics column ending in 50%.
+        p50_ms=_ms(re.search(r"^ +50% +(\S+)$", output, re.MULTILINE).group(1)),
+        p99_ms=_ms(re.search(r"^ +99% +(\S+)$", output, re.MULTILINE).group(1)),
         requests=requests,
         bad=(int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, errors.groups())) if errors else 0),
         cpu_ms=cpu * 1000 / requests if requests else None,
