@@ -58,7 +58,7 @@ class LatestArticlesFeed(Feed):
         return absolute(reverse("articles:feed"))
 
     def items(self):
-        return Article.objects.published().for_listing()[:FEED_LENGTH]
+        return Article.objects.published().for_listing(with_body=True)[:FEED_LENGTH]
 
     def item_title(self, article: Article) -> str:
         return article.title
@@ -109,4 +109,4 @@ class TopicFeed(LatestArticlesFeed):
         return absolute(reverse("articles:topic_feed", kwargs={"slug": topic.slug}))
 
     def items(self, topic: Topic):
-        return Article.objects.published().filter(topics=topic).for_listing()[:FEED_LENGTH]
+        return Article.objects.published().filter(topics=topic).for_listing(with_body=True)[:FEED_LENGTH]

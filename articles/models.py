@@ -1,13 +1,15 @@
+import functools
 import html
 import math
 import uuid
+from datetime import datetime
 from pathlib import PurePath
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from django.db.models import Q
-from django.urls import reverse
+from django.db.models import Min, Q
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
@@ -15,6 +17,17 @@ from django_prose_editor.fields import ProseEditorField
 
 WORDS_PER_MINUTE = 230
 RELATED_ARTICLES_SHOWN = 3
+
+
+def slug_url(name: str, slug: str) -> str:
+    """reverse() for the slug URLs that listing pages print dozens of times;
+    remembered, since reversing costs more than the rest of an article card."""
+    return _slug_url(name, slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@functools.lru_cache(maxsize=16384)
+def _slug_url(name: str, slug: str, prefix: str, urlconf: str) -> str:
+    return reverse(name, kwargs={"slug": slug}, urlconf=urlconf)
 
 
 class Topic(models.Model):
@@ -29,7 +42,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:topic", kwargs={"slug": self.slug})
+        return slug_url("articles:topic", self.slug)
 
 
 class Author(models.Model):
@@ -50,13 +63,21 @@ class ArticleQuerySet(models.QuerySet):
         """Articles a reader may see: published, and due (a future date means scheduled)."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
 
-    def for_listing(self) -> "ArticleQuerySet":
-        """What an article card needs, in a constant number of queries."""
+    def scheduled(self) -> "ArticleQuerySet":
+        """Published articles whose date is still to come."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def next_due(self) -> datetime | None:
+        """When the next scheduled article appears, or None."""
+        return self.scheduled().aggregate(due=Min("published_at"))["due"]
+
+    def for_listing(self, *, with_body: bool = False) -> "ArticleQuerySet":
+        """What an article card (or, `with_body`, a feed entry) needs, in a
+        constant number of queries. Cards skip the body, which they would fetch
+        and decompress for nothing; only the database reads the search vector."""
+        deferred = ["body_text", "search_vector"] if with_body else ["body", "body_text", "search_vector"]
         return (
-            self.select_related("author")
-            .prefetch_related("topics")
-            .defer("search_vector")  # only the database reads it
-            .order_by("-published_at", "-pk")
+            self.select_related("author").prefetch_related("topics").defer(*deferred).order_by("-published_at", "-pk")
         )
 
     def search(self, query: str, *, highlight: bool = False) -> "ArticleQuerySet":
@@ -141,7 +162,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return slug_url("articles:detail", self.slug)
 
     @property
     def is_live(self) -> bool:
@@ -169,24 +190,24 @@ class Article(models.Model):
 
     def related_for_page(self) -> list["Article"]:
         """The editor's picks in their order, filled up to three with recent
-        published articles sharing a topic. Two queries."""
+        published articles sharing a topic. One query, two when filling."""
         picked = list(
             Article.objects.published()
+            .defer("body", "body_text")
             .filter(related_links_in__article=self)
             .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
         )
         missing = RELATED_ARTICLES_SHOWN - len(picked)
         if missing > 0:
-            topic_ids = [topic.pk for topic in self.topics.all()]
-            if topic_ids:
-                picked += list(
-                    Article.objects.published()
-                    .filter(topics__in=topic_ids)
-                    .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
-                    .distinct()
-                    .order_by("-published_at", "-pk")[:missing]
-                )
+            picked += list(
+                Article.objects.published()
+                .defer("body", "body_text")
+                .filter(topics__in=Article.topics.through.objects.filter(article=self).values("topic"))
+                .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
+                .distinct()
+                .order_by("-published_at", "-pk")[:missing]
+            )
         return picked
 
 

@@ -3,9 +3,10 @@ from urllib.parse import urlencode
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from .models import Article, Topic
+from .page_cache import reader_page
 from .search import MAX_QUERY_LENGTH, query_clean, search_highlights
 
 ARTICLES_PER_PAGE = 10
@@ -15,20 +16,33 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
 
 
+def _render_listing(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    response = render(request, template, context)
+    if request.GET.get("page", "1") != str(context["page_obj"].number):
+        # Past the end or not a number: answered, but kept out of shared and
+        # page caches, so nobody can fill them with copies of the last page.
+        patch_cache_control(response, private=True)
+    return response
+
+
+@reader_page
 def home(request: HttpRequest) -> HttpResponse:
     page = _page(request, Article.objects.published().for_listing())
-    return render(request, "articles/home.html", {"page_obj": page})
+    return _render_listing(request, "articles/home.html", {"page_obj": page})
 
 
+@reader_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
     page = _page(request, Article.objects.published().filter(topics=topic).for_listing())
-    return render(request, "articles/topic.html", {"topic": topic, "page_obj": page})
+    return _render_listing(request, "articles/topic.html", {"topic": topic, "page_obj": page})
 
 
+@reader_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    articles = Article.objects.select_related("author").prefetch_related("topics")
-    article = articles.published().filter(slug=slug).first()
+    # body_text exists for search; the page shows the body itself.
+    articles = Article.objects.select_related("author").defer("body_text")
+    article = articles.published().filter(slug=slug).order_by().first()
     preview = False
     if article is None:
         # Editors may look at a draft or a scheduled piece at its future address.

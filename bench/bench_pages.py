@@ -1,0 +1,524 @@
+"""Page serving under a crowd: article, home and Atom feed through gunicorn, page cache on and off, against nginx.
+
+What it does, all on loopback:
+1. creates the PostgreSQL database ``vivold_bench_pages`` afresh and seeds 1,000
+   published articles (plus drafts and scheduled ones) with topics, authors and
+   editors' picks, built from the demo articles' text;
+2. starts the production configuration: DJANGO_DEBUG=0, gunicorn with
+   gunicorn.conf.py, the Redis cache on a database number of its own;
+3. loads each page with wrk (``-t2 -c32``) with the page cache on, then off
+   (a 404, e.g. a feed not built yet, is skipped and said so);
+4. serves the very same bytes as static files from nginx (the Debian package's
+   binary, unpacked under var/bench/ when nginx is not installed: no service is
+   installed or started) as the upper bound each figure is a ratio to;
+5. counts the SQL queries each page takes, cold and warm;
+6. runs 60 s of article pages picked at random over all 1,000 articles with the
+   cache off, and prints the RSS of every gunicorn worker at start and end.
+
+Environment: BENCH_DURATION (seconds per wrk run, 15), BENCH_MEMORY_DURATION (60),
+BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/vivold_bench_pages),
+BENCH_REDIS_URL (redis://127.0.0.1:6379/12).
+"""
+
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "bench"
+PY = sys.executable
+DURATION = int(os.environ.get("BENCH_DURATION", "15"))
+MEMORY_DURATION = int(os.environ.get("BENCH_MEMORY_DURATION", "60"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+THREADS = 2
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vivold_bench_pages")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+ARTICLES = 1000
+# Production settings may redirect plain HTTP to HTTPS: requests arrive as if from
+# a TLS-terminating proxy on loopback, which gunicorn trusts.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
+# Tools ------------------------------------------------------------------------
+
+
+def _wrk() -> str:
+    path = shutil.which("wrk")
+    if path is None:
+        print("wrk is missing: installing the Debian package", flush=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=False,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        path = shutil.which("wrk")
+    if path is None:
+        sys.exit("bench_pages needs wrk: apt-get install wrk")
+    return path
+
+
+def _nginx() -> str:
+    path = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if path:
+        return path
+    unpacked = WORK / "nginx-root" / "usr" / "sbin" / "nginx"
+    if not unpacked.exists():
+        print("nginx is missing: unpacking the Debian package's binary under var/bench/", flush=True)
+        download = WORK / "deb"
+        download.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", "nginx"], cwd=download, check=True, capture_output=True)
+        deb = next(download.glob("nginx_*.deb"))
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(WORK / "nginx-root")], check=True)
+    return str(unpacked)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PAGE_CACHE", "GUNICORN_", "PYTEST"))
+    }
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY=BENCH_SECRET,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        SITE_URL="https://127.0.0.1",
+        LOG_LEVEL="WARNING",
+    )
+    env.update(extra)
+    return env
+
+
+BENCH_SECRET = secrets.token_urlsafe(50)
+
+
+def _manage(*args: str, **extra: str) -> str:
+    done = subprocess.run(
+        [PY, "manage.py", *args], cwd=ROOT, env=_env(**extra), check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=PROXY_HEADERS)  # noqa: S310 - our own loopback servers
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+# Database ---------------------------------------------------------------------
+
+
+def _recreate_database() -> None:
+    import psycopg
+
+    name = DATABASE_URL.rsplit("/", 1)[1]
+    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed() -> None:
+    """Runs in a child process with Django set up on the bench database."""
+    import random
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from articles.demo_content import ARTICLES as DEMO
+    from articles.demo_content import AUTHORS, TOPICS
+    from articles.models import Article, Author, RelatedArticle, Topic
+
+    rng = random.Random(5)
+    now = timezone.now()
+    with transaction.atomic():
+        topics = [Topic.objects.create(name=t["name"], slug=t["slug"], description=t["description"]) for t in TOPICS]
+        topics += [Topic.objects.create(name=f"Sector {n}", slug=f"sector-{n}") for n in range(1, 9)]
+        authors = [Author.objects.create(name=a["name"], slug=a["slug"], role=a["role"]) for a in AUTHORS]
+        articles = []
+        for n in range(ARTICLES + 30):
+            demo = DEMO[n % len(DEMO)]
+            if n < ARTICLES:
+                status, published_at = Article.Status.PUBLISHED, now - timedelta(hours=n * 7 + 1)
+            elif n < ARTICLES + 20:
+                status, published_at = Article.Status.DRAFT, None
+            else:
+                status, published_at = Article.Status.PUBLISHED, now + timedelta(days=n - ARTICLES)
+            article = Article(
+                title=f"{demo['title']} ({n + 1})",
+                slug=f"{demo['slug']}-{n + 1}",
+                dek=demo["dek"],
+                key_insights=demo["key_insights"],
+                body=demo["body"],
+                author=rng.choice(authors),
+                status=status,
+                published_at=published_at,
+            )
+            article.save()
+            article.topics.set(rng.sample(topics, rng.randint(1, 3)))
+            articles.append(article)
+        published = articles[:ARTICLES]
+        RelatedArticle.objects.bulk_create(
+            RelatedArticle(article=article, related=other, position=position)
+            for article in articles
+            for position, other in enumerate(rng.sample([a for a in published if a != article], 3))
+        )
+
+
+def count_queries(paths: list[str]) -> None:
+    """Runs in a child process: queries each path takes with the page cache
+    off, on a miss (cache emptied) and on a hit."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client, override_settings
+    from django.test.utils import CaptureQueriesContext
+
+    def count(path: str) -> int | None:
+        with CaptureQueriesContext(connection) as queries:
+            status = Client().get(path, secure=True).status_code
+        return len(queries) if status == 200 else None
+
+    result = {}
+    for path in paths:
+        with override_settings(PAGE_CACHE_SECONDS=0):
+            off = count(path)
+        cache.clear()
+        result[path] = {"off": off, "miss": count(path), "hit": count(path)}
+    cache.clear()
+    print(json.dumps(result))
+
+
+# Servers ----------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    base: str
+
+    def workers(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        return sorted(int(pid) for pid in children)
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *self.workers()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _wait_until_up(base: str, path: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"the server at {base} stopped during start-up (exit {process.returncode})")
+        try:
+            _get(base + path)
+            return
+        except OSError:
+            time.sleep(0.2)
+    sys.exit(f"the server at {base} did not answer within 60 s")
+
+
+def _gunicorn(*, cache_seconds: int) -> Server:
+    port = _free_port()
+    env = _env(PAGE_CACHE_SECONDS=str(cache_seconds), GUNICORN_BIND=f"127.0.0.1:{port}")
+    process = subprocess.Popen(
+        [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "vivold.wsgi"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(WORK / "gunicorn.log").open("a"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_up(base, "/healthz", process)
+    return Server(process, base)
+
+
+def _nginx_serving(files: dict[str, bytes]) -> Server:
+    root = Path(tempfile.mkdtemp(prefix="nginx-", dir=WORK))
+    root.chmod(0o755)  # nginx's workers run as an unprivileged user
+    (root / "html").mkdir()
+    for name, content in files.items():
+        (root / "html" / name).write_bytes(content)
+    port = _free_port()
+    (root / "nginx.conf").write_text(
+        f"""
+daemon off;
+worker_processes auto;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 100000;
+    client_body_temp_path {root}/scratch;
+    proxy_temp_path {root}/scratch;
+    fastcgi_temp_path {root}/scratch;
+    uwsgi_temp_path {root}/scratch;
+    scgi_temp_path {root}/scratch;
+    types {{ text/html html; }}
+    server {{
+        listen 127.0.0.1:{port};
+        root {root}/html;
+    }}
+}}
+"""
+    )
+    process = subprocess.Popen(
+        [_nginx(), "-p", str(root), "-c", str(root / "nginx.conf")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_up(base, "/" + next(iter(files)), process)
+    return Server(process, base)
+
+
+# Load -------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad: int
+    cpu_ms: float | None = None  # server CPU (all processes) per request
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _ms(text: str) -> float:
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if found is None:
+        sys.exit(f"cannot read wrk's latency {text!r}")
+    number, unit = found.groups()
+    return float(number) * _UNITS[unit]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _wrk_run(url: str, *, seconds: int, server: "Server", script: Path | None = None) -> Load:
+    command = [_wrk(), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for header, value in PROXY_HEADERS.items():
+        command += ["-H", f"{header}: {value}"]
+    if script:
+        command += ["-s", str(script)]
+    pids = server.pids()
+    cpu_before = _cpu_seconds(pids)
+    output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    cpu = _cpu_seconds(pids) - cpu_before
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return Load(
+        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        # The latency distribution's lines, not a thread-statistics column ending in 50%.
+        p50_ms=_ms(re.search(r"^ +50% +(\S+)$", output, re.MULTILINE).group(1)),
+        p99_ms=_ms(re.search(r"^ +99% +(\S+)$", output, re.MULTILINE).group(1)),
+        requests=requests,
+        bad=(int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, errors.groups())) if errors else 0),
+        cpu_ms=cpu * 1000 / requests if requests else None,
+    )
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+# Runs -------------------------------------------------------------------------
+
+
+def _prepare() -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    _wrk(), _nginx()
+    print(f"seeding {ARTICLES} articles in {DATABASE_URL.rsplit('/', 1)[1]} …", flush=True)
+    _recreate_database()
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("collectstatic", "--no-input", "-v", "0")
+    _django_child("from bench.bench_pages import seed; seed()")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def _django_child(code: str, **extra: str) -> str:
+    return subprocess.run(
+        [PY, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=_env(DJANGO_SETTINGS_MODULE="vivold.settings", **extra),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _dynamic(pages: dict[str, str]) -> tuple[dict[tuple[str, str], Load], dict[str, bytes]]:
+    results: dict[tuple[str, str], Load] = {}
+    bodies: dict[str, bytes] = {}
+    for mode, cache_seconds in (("cache on", 600), ("cache off", 0)):
+        server = _gunicorn(cache_seconds=cache_seconds)
+        try:
+            for name, path in pages.items():
+                status, body = _get(server.base + path)
+                if status == 404:
+                    continue
+                if status != 200:
+                    sys.exit(f"{path} answered {status}, not 200: fix the set-up before measuring")
+                bodies.setdefault(name, body)
+                print(f"  {mode}: {name} {path} …", flush=True)
+                results[(mode, name)] = _wrk_run(server.base + path, seconds=DURATION, server=server)
+        finally:
+            server.stop()
+    return results, bodies
+
+
+def _static(bodies: dict[str, bytes]) -> dict[str, Load]:
+    files = {name: f"{name}.{'xml' if name == 'feed' else 'html'}" for name in bodies}
+    nginx = _nginx_serving({files[name]: body for name, body in bodies.items()})
+    try:
+        static = {}
+        for name, body in bodies.items():
+            print(f"  static: {name} ({len(body):,} bytes) …", flush=True)
+            static[name] = _wrk_run(f"{nginx.base}/{files[name]}", seconds=DURATION, server=nginx)
+        return static
+    finally:
+        nginx.stop()
+
+
+def _memory_run() -> dict:
+    script = WORK / "random_articles.lua"
+    slugs = ", ".join(f'"/articles/{_slug_of_article(n)}/"' for n in range(1, ARTICLES + 1))
+    script.write_text(
+        f"local paths = {{{slugs}}}\n"
+        "math.randomseed(5)\n"
+        "request = function()\n"
+        "  return wrk.format(nil, paths[math.random(#paths)])\n"
+        "end\n"
+    )
+    server = _gunicorn(cache_seconds=0)
+    try:
+        _wrk_run(server.base + "/", seconds=5, server=server, script=script)  # every worker has served pages
+        workers = server.workers()
+        samples = [[_rss_kib(pid) for pid in workers]]
+        print(f"  memory: {MEMORY_DURATION} s of random article pages …", flush=True)
+        with ThreadPoolExecutor(1) as pool:
+            running = pool.submit(_wrk_run, server.base + "/", seconds=MEMORY_DURATION, server=server, script=script)
+            step = max(1, MEMORY_DURATION // 6)
+            while not running.done():
+                time.sleep(step)
+                samples.append([_rss_kib(pid) for pid in workers])
+            load = running.result()
+        samples.append([_rss_kib(pid) for pid in workers])
+    finally:
+        server.stop()
+    return {"load": load, "workers": workers, "samples": samples, "step": step}
+
+
+def _slug_of_article(n: int) -> str:
+    from articles.demo_content import ARTICLES as DEMO
+
+    return f"{DEMO[(n - 1) % len(DEMO)]['slug']}-{n}"
+
+
+# Report -----------------------------------------------------------------------
+
+
+def _row(label: str, load: Load, static: Load | None, queries: str) -> str:
+    ratio = f"{load.requests_per_second / static.requests_per_second:.1%}" if static else "–"
+    cpu = f"{load.cpu_ms:.2f}" if load.cpu_ms is not None else "–"
+    return (
+        f"| {label} | {load.requests_per_second:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} "
+        f"| {load.bad} | {cpu} | {queries} | {ratio} |"
+    )
+
+
+def _report(pages, query_counts, results, static, memory) -> None:
+    print()
+    print(f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} cores, {ARTICLES} articles")
+    print("| page | requests/s | p50 ms | p99 ms | errors + non-2xx | server CPU ms/request | queries | of static |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for name, path in pages.items():
+        if name not in static:
+            print(f"| {name} ({path}) | skipped: 404 on this branch | | | | | | |")
+            continue
+        counts = query_counts[path]
+        on = f"{counts['hit']} (miss: {counts['miss']})"
+        print(_row(f"{name}, cache on", results[("cache on", name)], static[name], on))
+        print(_row(f"{name}, cache off", results[("cache off", name)], static[name], f"{counts['off']}"))
+        print(_row(f"{name}, same bytes from nginx", static[name], None, "–"))
+    load = memory["load"]
+    print()
+    print(
+        f"memory: {MEMORY_DURATION} s of random article pages, cache off "
+        f"({load.requests_per_second:,.0f} requests/s, p99 {load.p99_ms:.1f} ms, {load.bad} errors + non-2xx)"
+    )
+    print(f"  RSS of each worker (MiB), sampled about every {memory['step']} s from start to end:")
+    for index, pid in enumerate(memory["workers"]):
+        series = [sample[index] / 1024 for sample in memory["samples"]]
+        print(f"  worker {pid}: " + " → ".join(f"{mib:.1f}" for mib in series) + f"  ({series[-1] - series[0]:+.1f})")
+
+
+def main() -> None:
+    _prepare()
+    article = "/articles/" + _slug_of_article(500) + "/"
+    pages = {"article": article, "home": "/", "feed": "/feed/"}
+    counted = _django_child(
+        f"from bench.bench_pages import count_queries; count_queries({list(pages.values())!r})",
+        PAGE_CACHE_SECONDS="600",
+    )
+    query_counts = json.loads(counted.splitlines()[-1])
+    results, bodies = _dynamic(pages)
+    static = _static(bodies)
+    memory = _memory_run()
+    _report(pages, query_counts, results, static, memory)
+
+
+if __name__ == "__main__":
+    main()
