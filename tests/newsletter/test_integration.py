@@ -24,7 +24,10 @@ class Browser:
     """Just enough of a browser: cookies, forms and the CSRF token, over real HTTP."""
 
     def __init__(self):
-        self.cookies = http.cookiejar.CookieJar()
+        # Like a browser, treat the loopback server as a secure context, so the
+        # production-style Secure cookies are sent back over plain HTTP.
+        policy = http.cookiejar.DefaultCookiePolicy(secure_protocols=("https", "wss", "http"))
+        self.cookies = http.cookiejar.CookieJar(policy)
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
 
     def get(self, url: str) -> tuple[int, str, str]:
