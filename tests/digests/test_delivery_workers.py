@@ -12,6 +12,7 @@ from digests.models import Delivery, Digest
 from digests.services import digest_build, digest_send, digest_slot, digests_due_send
 from digests.tasks import deliveries_reclaim_task
 from newsletter.models import Subscriber
+from newsletter.tokens import Purpose, read_token
 from tests.articles.factories import ArticleFactory
 
 from .factories import SubscriberFactory, subscribers_bulk_create
@@ -67,6 +68,8 @@ def test_each_subscriber_gets_exactly_their_articles_once(workers, smtp_sink):
         _wait_until_finished(digest, timeout=90)
 
     counts = smtp_sink.counts()
+    ids = dict(Subscriber.objects.values_list("email", "pk"))
+    message_ids: set[str] = set()
     expected_mails = 0
     for email, cadence, chosen in rows:
         wanted = {slug for slug, topic_ids in articles[cadence].items() if not chosen or topic_ids & set(chosen)}
@@ -75,9 +78,16 @@ def test_each_subscriber_gets_exactly_their_articles_once(workers, smtp_sink):
             continue
         expected_mails += 1
         assert counts[email] == 1, email
-        assert _articles_in_mail(smtp_sink.messages(email)[0]) == wanted, email
+        message = smtp_sink.messages(email)[0]
+        assert _articles_in_mail(message) == wanted, email
+        assert message["To"] == email
+        token = message["List-Unsubscribe"].strip("<>").rstrip("/").rsplit("/", 1)[1]
+        assert read_token(token, Purpose.UNSUBSCRIBE) == ids[email]
+        assert token in message.get_body(preferencelist=("html",)).get_content()
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        message_ids.add(message["Message-ID"])
     assert counts["left@example.com"] == counts["waiting@example.com"] == 0
-    assert smtp_sink.total() == expected_mails
+    assert smtp_sink.total() == expected_mails == len(message_ids)
     assert sum(d.sent_count for d in Digest.objects.all()) == expected_mails
 
     # Sending again, by hand or by the schedule, sends nothing more.
