@@ -10,6 +10,8 @@ from digests.models import Delivery, Digest
 from digests.services import digest_build, digest_recipients, digest_send
 from newsletter.models import Subscriber
 
+STALL_SECONDS = 120
+
 
 class Command(BaseCommand):
     help = "Build and send the digest due now (each cadence, or one), or a given edition. --dry-run only counts."
@@ -71,6 +73,7 @@ class Command(BaseCommand):
 
     def _follow(self, edition: Digest) -> None:
         deliveries = Delivery.objects.filter(digest=edition)
+        last_change, last_done = time.monotonic(), -1
         with tqdm(total=edition.recipients_count, desc=str(edition)[:40], unit="mail", file=self.stdout) as bar:
             while True:
                 progress = deliveries.progress()
@@ -79,6 +82,14 @@ class Command(BaseCommand):
                 bar.refresh()
                 if not progress["remaining"]:
                     break
+                if bar.n != last_done:
+                    last_change, last_done = time.monotonic(), bar.n
+                elif time.monotonic() - last_change > STALL_SECONDS:
+                    self.stderr.write(
+                        f"No progress for {STALL_SECONDS} s: is a Celery worker running? "
+                        "The deliveries stay queued and go out when one is."
+                    )
+                    return
                 time.sleep(0.5)
         edition.refresh_from_db()
         self.stdout.write(
