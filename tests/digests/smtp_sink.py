@@ -19,13 +19,21 @@ class SinkHandler:
     def __init__(self):
         self.lock = threading.Lock()
         self.received: dict[str, list[bytes]] = defaultdict(list)
-        self.refuse_until = 0.0  # time.monotonic() before which every MAIL FROM gets 451
+        self.refuse_seconds = 0.0  # from the first MAIL FROM on, answer 451 for this long
+        self.refuse_until: float | None = None
         self.refused = 0
         self.hard_fail: set[str] = set()  # addresses answered 550 at RCPT
         self.data_delay = 0.0
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        # Offer PIPELINING (aiosmtpd reads pipelined commands in order anyway), as real servers do.
+        session.host_name = hostname
+        return [responses[0], "250-PIPELINING", *responses[1:]]
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        if time.monotonic() < self.refuse_until:
+        if self.refuse_until is None and self.refuse_seconds:
+            self.refuse_until = time.monotonic() + self.refuse_seconds
+        if self.refuse_until is not None and time.monotonic() < self.refuse_until:
             with self.lock:
                 self.refused += 1
             return "451 4.3.2 Please try again later"
