@@ -308,6 +308,15 @@ def _child() -> None:
 def main() -> None:
     database_url = os.environ.get("DIGEST_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vivold_bench_digest")
     redis_url = os.environ.get("DIGEST_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+    try:
+        import psycopg
+        import redis
+
+        psycopg.connect(_admin_url(database_url)[0], connect_timeout=3).close()
+        redis.Redis.from_url(redis_url, socket_connect_timeout=3).ping()
+    except (psycopg.Error, redis.RedisError) as error:
+        print(f"skipped: needs PostgreSQL and Redis ({error})")
+        return
     _recreate_database(database_url)
     env = {
         **os.environ,
