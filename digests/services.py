@@ -24,7 +24,7 @@ from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import make_msgid, sanitize_address
 from django.core.mail.utils import DNS_NAME
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
@@ -98,13 +98,18 @@ def digest_build(*, cadence: str, now: datetime | None = None) -> Digest | None:
         if not articles and not (digest and digest.articles.exists()):
             return None
         if digest is None:
-            digest = Digest.objects.create(
-                cadence=cadence,
-                period_start=start,
-                period_end=slot,
-                subject=digest_default_subject(cadence=cadence, period_end=slot, count=len(articles)),
-                status=Digest.Status.SCHEDULED,
-            )
+            try:
+                with transaction.atomic():
+                    digest = Digest.objects.create(
+                        cadence=cadence,
+                        period_start=start,
+                        period_end=slot,
+                        subject=digest_default_subject(cadence=cadence, period_end=slot, count=len(articles)),
+                        status=Digest.Status.SCHEDULED,
+                    )
+            except IntegrityError:
+                # Another run built this edition a moment ago (one per cadence and period).
+                return Digest.objects.get(cadence=cadence, period_end=slot)
         else:
             digest.period_start = start
             digest.status = Digest.Status.SCHEDULED
