@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
@@ -28,6 +29,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # Delivery waits on the SMTP server and the database far more than it computes, so each
 # worker process runs several delivery lanes in threads.
 THREADS = int(os.environ.get("DIGEST_BENCH_THREADS", "4"))
+WORKER_LOG = Path(tempfile.gettempdir()) / "vivold-bench-digest-workers.log"
 
 
 # ---------------------------------------------------------------------------
@@ -170,6 +172,8 @@ def _start_workers(count: int, env: dict) -> list[subprocess.Popen]:
             ],
             cwd=BASE_DIR,
             env=env,
+            stdout=WORKER_LOG.open("ab"),
+            stderr=subprocess.STDOUT,
         )
         for n in range(count)
     ]
@@ -288,6 +292,7 @@ def _child() -> None:
         rounds = [_round(max(1, size // 10), workers, env, sink), _round(size, workers, env, sink)]
     finally:
         sink.stop()
+    print(f"(worker output: {WORKER_LOG})")
     print(
         f"machine: {os.cpu_count()} cores, {workers} worker processes ({THREADS} threads each), "
         "PostgreSQL, Redis, loopback SMTP"
