@@ -6,6 +6,16 @@ from articles.models import Article
 from newsletter.models import Subscriber
 
 
+class DigestQuerySet(models.QuerySet):
+    def archived(self) -> "DigestQuerySet":
+        """Editions readers may look up: those that have started going out."""
+        return self.filter(status__in=[Digest.Status.SENDING, Digest.Status.SENT])
+
+    def previous_edition(self, *, cadence: str, before) -> "Digest | None":
+        """The last edition of this cadence that went out before `before`."""
+        return self.archived().filter(cadence=cadence, period_end__lt=before).order_by("-period_end").first()
+
+
 class Digest(models.Model):
     """One edition of the digest for one cadence and period."""
 
@@ -29,6 +39,8 @@ class Digest(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DigestQuerySet.as_manager()
+
     class Meta:
         ordering = ["-period_end"]
         constraints = [
@@ -42,6 +54,16 @@ class Digest(models.Model):
         return reverse("digests:detail", kwargs={"pk": self.pk})
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def progress(self) -> dict[str, int]:
+        """How many rows are in each status (every status present, zero if none), plus `remaining`."""
+        counts = dict.fromkeys(Delivery.Status.values, 0)
+        counts.update(self.order_by().values_list("status").annotate(n=models.Count("pk")))
+        counts["remaining"] = counts[Delivery.Status.PENDING] + counts[Delivery.Status.SENDING]
+        counts["total"] = sum(counts[status] for status in Delivery.Status.values)
+        return counts
+
+
 class Delivery(models.Model):
     """The ledger: one row per (digest, subscriber), so each is sent exactly once."""
 
@@ -50,6 +72,7 @@ class Delivery(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (no longer subscribed, or nothing to send)"
 
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
@@ -58,6 +81,10 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # After a temporary refusal (SMTP 4xx) the row waits until then before it is claimed again.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "deliveries"

@@ -5,10 +5,11 @@ from .models import Digest
 
 
 def digest_list(request: HttpRequest) -> HttpResponse:
-    digests = Digest.objects.filter(status=Digest.Status.SENT).order_by("-sent_at")
+    digests = Digest.objects.archived().order_by("-period_end")[:200]
     return render(request, "digests/digest_list.html", {"digests": digests})
 
 
 def digest_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    digest = get_object_or_404(Digest.objects.filter(status=Digest.Status.SENT), pk=pk)
-    return render(request, "digests/digest_detail.html", {"digest": digest, "articles": digest.articles.all()})
+    digest = get_object_or_404(Digest.objects.archived(), pk=pk)
+    articles = digest.articles.prefetch_related("topics").order_by("-published_at", "-pk")
+    return render(request, "digests/digest_detail.html", {"digest": digest, "articles": articles})

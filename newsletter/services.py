@@ -17,13 +17,17 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from articles.models import Topic
 
 from .models import Subscriber, normalize_email
+
+# The counter is a PositiveSmallIntegerField.
+HARD_BOUNCE_COUNT_MAX = 32767
 
 if TYPE_CHECKING:
     from .transfer import ImportRow
@@ -181,16 +185,34 @@ def subscriber_unsubscribe(*, subscriber: Subscriber) -> Subscriber:
     return subscriber
 
 
-def subscriber_suppress(*, subscriber: Subscriber) -> Subscriber:
-    """Stop all mail after hard bounces or a complaint. Only confirming anew lifts it."""
+def subscriber_suppress(*, subscriber: Subscriber, hard_bounce: bool = False) -> Subscriber:
+    """Stop all mail after hard bounces or a complaint. Only confirming anew lifts it.
+
+    `hard_bounce` also counts the bounce that caused it."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if hard_bounce:
+            subscriber.hard_bounces = min(subscriber.hard_bounces + 1, HARD_BOUNCE_COUNT_MAX)
         if subscriber.status != Subscriber.Status.SUPPRESSED:
             subscriber.status = Subscriber.Status.SUPPRESSED
             subscriber.suppressed_at = timezone.now()
-            subscriber.save(update_fields=["status", "suppressed_at"])
             logger.info("Subscriber %s suppressed", subscriber.pk)
+        subscriber.save(update_fields=["status", "suppressed_at", "hard_bounces"])
     return subscriber
+
+
+def subscriber_record_hard_bounce(*, subscriber_id: int) -> None:
+    """Count a permanent refusal; after DIGEST_HARD_BOUNCE_LIMIT of them the address gets
+    no more mail. Two updates, no lock: workers record bounces while others send."""
+    limit = getattr(settings, "DIGEST_HARD_BOUNCE_LIMIT", 3)
+    Subscriber.objects.filter(pk=subscriber_id, hard_bounces__lt=HARD_BOUNCE_COUNT_MAX).update(
+        hard_bounces=F("hard_bounces") + 1
+    )
+    suppressed = Subscriber.objects.filter(
+        pk=subscriber_id, hard_bounces__gte=limit, status__in=[Subscriber.Status.ACTIVE, Subscriber.Status.PENDING]
+    ).update(status=Subscriber.Status.SUPPRESSED, suppressed_at=timezone.now())
+    if suppressed:
+        logger.info("Subscriber %s suppressed after %s hard bounces", subscriber_id, limit)
 
 
 def subscriber_update_preferences(*, subscriber: Subscriber, cadence: str, topics: list[Topic]) -> Subscriber:

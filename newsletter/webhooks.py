@@ -8,30 +8,17 @@ the webhook URLs exist once ``ANYMAIL_WEBHOOK_SECRET`` is set (see the README).
 import logging
 
 from anymail.signals import AnymailTrackingEvent, EventType, RejectReason, tracking
-from django.db import transaction
 from django.dispatch import receiver
-from django.utils import timezone
 
 from .models import Subscriber, normalize_email
-from .services import subscriber_unsubscribe
+from .services import subscriber_suppress, subscriber_unsubscribe
 
 logger = logging.getLogger(__name__)
 
-HARD_BOUNCE_LIMIT = 32767  # PositiveSmallIntegerField
 
-
-def subscriber_suppress(*, email: str, hard_bounce: bool) -> Subscriber | None:
-    """Stop all mail to this address for good. Idempotent; an unknown address is ignored."""
-    with transaction.atomic():
-        subscriber = Subscriber.objects.select_for_update().filter(email_normalized=normalize_email(email)).first()
-        if subscriber is None or subscriber.status == Subscriber.Status.SUPPRESSED:
-            return subscriber
-        subscriber.status = Subscriber.Status.SUPPRESSED
-        subscriber.suppressed_at = timezone.now()
-        if hard_bounce:
-            subscriber.hard_bounces = min(subscriber.hard_bounces + 1, HARD_BOUNCE_LIMIT)
-        subscriber.save(update_fields=["status", "suppressed_at", "hard_bounces"])
-    return subscriber
+def _known(address: str) -> Subscriber | None:
+    """The subscriber the provider means; an address we don't know is ignored."""
+    return Subscriber.objects.filter(email_normalized=normalize_email(address)).first()
 
 
 def _is_hard_bounce(event: AnymailTrackingEvent) -> bool:
@@ -52,9 +39,11 @@ def subscriber_tracking_event(sender, event: AnymailTrackingEvent, esp_name: str
         return
     subscriber = None
     if _is_hard_bounce(event) or event.event_type == EventType.COMPLAINED:
-        subscriber = subscriber_suppress(email=event.recipient, hard_bounce=_is_hard_bounce(event))
+        subscriber = _known(event.recipient)
+        if subscriber is not None:
+            subscriber = subscriber_suppress(subscriber=subscriber, hard_bounce=_is_hard_bounce(event))
     elif event.event_type == EventType.UNSUBSCRIBED:
-        subscriber = Subscriber.objects.filter(email_normalized=normalize_email(event.recipient)).first()
+        subscriber = _known(event.recipient)
         if subscriber is not None:
             subscriber = subscriber_unsubscribe(subscriber=subscriber)
     if subscriber is not None:

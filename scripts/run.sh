@@ -8,10 +8,14 @@ mkdir -p var
 "$PY" manage.py seed_demo
 "$PY" manage.py ensure_admin
 if [ -n "${REDIS_URL:-}" ]; then
-  # Tasks go through Redis: start a worker beside the web server, stopped with it.
-  "$PY" -m celery -A vivold worker --loglevel INFO --concurrency 2 &
+  # Tasks go through Redis: a worker and the scheduler (digests at 07:00, the
+  # delivery sweeper) run beside the web server and stop with it.
+  mkdir -p var/celery
+  "$PY" -m celery -A vivold worker --loglevel INFO --pool threads --concurrency 4 &
   worker=$!
-  trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+  "$PY" -m celery -A vivold beat --loglevel INFO --schedule var/celery/beat-schedule &
+  beat=$!
+  trap 'kill $worker $beat 2>/dev/null || true' EXIT INT TERM
 fi
 echo "Vivold is at http://127.0.0.1:${PORT}/ (admin: http://127.0.0.1:${PORT}/admin/)"
 "$PY" manage.py runserver "127.0.0.1:${PORT}"

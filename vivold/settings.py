@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -124,14 +125,41 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TIMEZONE = "Europe/London"
+CELERY_TIMEZONE = "Europe/London"  # keep equal to TIME_ZONE: digests go out at 07:00 local time
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than any retry delay a task asks for, so Redis never re-delivers a
-# task that a worker still holds.
+# Longer than any retry delay a task asks for (DIGEST_RETRY_MAX_SECONDS) and any
+# delivery lane's run (DIGEST_LANE_SECONDS), so Redis never re-delivers a task that
+# a worker still holds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    "digest-weekly": {
+        "task": "digests.tasks.digests_due_send_task",
+        "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
+        "args": ("weekly",),
+    },
+    "digest-daily": {
+        "task": "digests.tasks.digests_due_send_task",
+        "schedule": crontab(minute=0, hour=7),
+        "args": ("daily",),
+    },
+    "digest-reclaim-stalled": {
+        "task": "digests.tasks.deliveries_reclaim_task",
+        "schedule": 60.0,
+    },
+}
+# Digest delivery: rows claimed per batch (one SMTP connection each), parallel
+# delivery tasks per edition, how long one task runs before it hands over, retry
+# backoff for SMTP 4xx and lost connections, when a claimed row counts as stalled.
+DIGEST_BATCH_SIZE = env.int("DIGEST_BATCH_SIZE", default=100)
+DIGEST_SEND_LANES = env.int("DIGEST_SEND_LANES", default=4)
+DIGEST_LANE_SECONDS = env.float("DIGEST_LANE_SECONDS", default=30.0)
+DIGEST_RETRY_BASE_SECONDS = env.float("DIGEST_RETRY_BASE_SECONDS", default=2.0)
+DIGEST_RETRY_MAX_SECONDS = env.float("DIGEST_RETRY_MAX_SECONDS", default=600.0)
+DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=8)
+DIGEST_HARD_BOUNCE_LIMIT = env.int("DIGEST_HARD_BOUNCE_LIMIT", default=3)
+DIGEST_CLAIM_TIMEOUT_SECONDS = env.float("DIGEST_CLAIM_TIMEOUT_SECONDS", default=300.0)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
