@@ -191,13 +191,14 @@ def subscriber_suppress(*, subscriber: Subscriber, hard_bounce: bool = False) ->
     `hard_bounce` also counts the bounce that caused it."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if subscriber.status == Subscriber.Status.SUPPRESSED:
+            return subscriber  # a replayed report changes nothing more
         if hard_bounce:
             subscriber.hard_bounces = min(subscriber.hard_bounces + 1, HARD_BOUNCE_COUNT_MAX)
-        if subscriber.status != Subscriber.Status.SUPPRESSED:
-            subscriber.status = Subscriber.Status.SUPPRESSED
-            subscriber.suppressed_at = timezone.now()
-            logger.info("Subscriber %s suppressed", subscriber.pk)
+        subscriber.status = Subscriber.Status.SUPPRESSED
+        subscriber.suppressed_at = timezone.now()
         subscriber.save(update_fields=["status", "suppressed_at", "hard_bounces"])
+        logger.info("Subscriber %s suppressed", subscriber.pk)
     return subscriber
 
 
