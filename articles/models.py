@@ -141,6 +141,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     body_text = models.TextField(editable=False, default="")
+    word_count = models.PositiveIntegerField(editable=False, default=0)
     reading_time = models.PositiveSmallIntegerField("reading time (minutes)", editable=False, default=1)
     # Filled by a PostgreSQL trigger from title (A), dek and key insights (B) and
     # body text (C), GIN-indexed; stays empty on SQLite (see the migration).
@@ -185,15 +186,17 @@ class Article(models.Model):
         # must not be able to store what the editor could not.
         self.body = self._meta.get_field("body").sanitize(self.body or "")
         self.body_text = " ".join(html.unescape(strip_tags(self.body.replace("<", " <"))).split())
-        self.reading_time = max(1, math.ceil(len(self.body_text.split()) / WORDS_PER_MINUTE))
+        self.word_count = len(self.body_text.split())
+        self.reading_time = max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
         super().save(*args, **kwargs)
 
     def related_for_page(self) -> list["Article"]:
         """The editor's picks in their order, filled up to three with recent
         published articles sharing a topic. One query, two when filling."""
+        shown = ("title", "slug", "key_insights", "published_at")  # what a related card prints
         picked = list(
             Article.objects.published()
-            .defer("body", "body_text")
+            .only(*shown)
             .filter(related_links_in__article=self)
             .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
@@ -202,7 +205,7 @@ class Article(models.Model):
         if missing > 0:
             picked += list(
                 Article.objects.published()
-                .defer("body", "body_text")
+                .only(*shown)
                 .filter(topics__in=Article.topics.through.objects.filter(article=self).values("topic"))
                 .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
                 .distinct()

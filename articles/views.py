@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from .article_page import article_page_orm, article_page_published, page_articles
 from .models import Article, Topic
 from .page_cache import reader_page
 from .search import MAX_QUERY_LENGTH, query_clean, search_highlights
@@ -40,23 +41,21 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 @reader_page
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    # body_text exists for search; the page shows the body itself.
-    articles = Article.objects.select_related("author").defer("body_text")
-    article = articles.published().filter(slug=slug).order_by().first()
+    page = article_page_published(slug=slug)
     preview = False
-    if article is None:
+    if page is None:
         # Editors may look at a draft or a scheduled piece at its future address.
         if not request.user.has_perm("articles.view_article"):
             raise Http404("No article here.")
-        article = get_object_or_404(articles, slug=slug)
+        page = article_page_orm(get_object_or_404(page_articles(), slug=slug))
         preview = True
     response = render(
         request,
         "articles/article_detail.html",
         {
-            "article": article,
-            "topics": list(article.topics.all()),
-            "related_articles": article.related_for_page(),
+            "article": page.article,
+            "topics": page.topics,
+            "related_articles": page.related_articles,
             "preview": preview,
         },
     )

@@ -170,7 +170,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
-USE_I18N = True
+USE_I18N = False  # English only; skips the translation machinery on every page
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -184,7 +184,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "vivold.storage.StaticFilesStorage"
         )
     },
 }
