@@ -61,6 +61,21 @@ def test_article_page_has_every_landmark(client, article):
     assert page.find("meta", attrs={"name": "description"})["content"] == "Open weights commoditise the model layer."
 
 
+def test_article_page_reads_in_the_order_of_our_published_pages(client, article):
+    """Title, Key Insights, Stay Updated, the body, Related Articles: as the pages we publish."""
+    page = soup(client.get(article.get_absolute_url()))
+    main = page.find("main")
+    landmarks = [
+        main.find("h1"),
+        section_headed(page, "Key Insights"),
+        section_headed(page, "Stay Updated"),
+        main.find("article", class_="article-body"),
+        section_headed(page, "Related Articles"),
+    ]
+    order = [element for element in main.descendants if element in landmarks]
+    assert [landmarks.index(element) for element in order] == [0, 1, 2, 3, 4]
+
+
 def test_home_lists_latest_articles_with_dek_and_key_insights(client):
     old = ArticleFactory(title="Older piece", published_at=timezone.now() - timedelta(days=2))
     new = ArticleFactory(title="Newer piece", dek="A new dek", published_at=timezone.now() - timedelta(hours=1))
