@@ -383,9 +383,18 @@ def _prepare() -> None:
     _manage("migrate", "--no-input", "-v", "0")
     _manage("collectstatic", "--no-input", "-v", "0")
     _django_child("from bench.bench_pages import seed; seed()")
+    _analyze()
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def _analyze() -> None:
+    """Planner statistics, as autovacuum keeps them on a database in service."""
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 def _django_child(code: str, **extra: str) -> str:
