@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DJANGO_DEBUG="${DJANGO_DEBUG:-1}"
+# Links in mails and feeds point at this server unless SITE_URL says otherwise.
+export SITE_URL="${SITE_URL:-http://127.0.0.1:${PORT}}"
 mkdir -p var
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py seed_demo
