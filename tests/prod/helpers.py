@@ -30,24 +30,14 @@ def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
 
 
 def run_python(code: str, env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        check=False,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
+    return _run(["-c", code], env, timeout)
 
 
 def run_manage(args: list[str], env: dict[str, str], timeout: int = 60) -> subprocess.CompletedProcess:
+    return _run(["manage.py", *args], env, timeout)
+
+
+def _run(args: list[str], env: dict[str, str], timeout: int) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        check=False,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+        [sys.executable, *args], check=False, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
     )
