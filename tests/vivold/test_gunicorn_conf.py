@@ -43,3 +43,16 @@ def test_the_environment_overrides_it():
     )
     assert config["bind"] == "['127.0.0.1:9999']"
     assert (config["workers"], config["threads"], config["accesslog"]) == ("3", "2", "-")
+
+
+def test_the_master_freezes_what_it_loaded_before_forking():
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    gc.unfreeze()
+    try:
+        hooks["pre_fork"](server=None, worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
