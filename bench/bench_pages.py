@@ -350,6 +350,8 @@ def _wrk_run(url: str, *, seconds: int, server: "Server", script: Path | None = 
     pids = server.pids()
     cpu_before = _cpu_seconds(pids)
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
+    if not re.search(r"^ +99% +\S+\s*$", output, re.MULTILINE):
+        sys.exit(f"wrk printed no latency distribution for {url}:\n{output}")
     cpu = _cpu_seconds(pids) - cpu_before
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -357,8 +359,8 @@ def _wrk_run(url: str, *, seconds: int, server: "Server", script: Path | None = 
     return Load(
         requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         # The latency distribution's lines, not a thread-statistics column ending in 50%.
-        p50_ms=_ms(re.search(r"^ +50% +(\S+)$", output, re.MULTILINE).group(1)),
-        p99_ms=_ms(re.search(r"^ +99% +(\S+)$", output, re.MULTILINE).group(1)),
+        p50_ms=_ms(re.search(r"^ +50% +(\S+)\s*$", output, re.MULTILINE).group(1)),
+        p99_ms=_ms(re.search(r"^ +99% +(\S+)\s*$", output, re.MULTILINE).group(1)),
         requests=requests,
         bad=(int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, errors.groups())) if errors else 0),
         cpu_ms=cpu * 1000 / requests if requests else None,
