@@ -62,7 +62,9 @@ def pre_fork(server, worker) -> None:
     # Everything the master loaded (Django, the URL patterns, compiled templates)
     # lives as long as the worker: keep it out of the collector's full passes, which
     # otherwise walk it again and again and show as pauses in the slowest requests,
-    # and out of the pages copy-on-write would otherwise duplicate.
+    # and out of the pages copy-on-write would otherwise duplicate. Garbage first,
+    # so none of it is frozen with them.
+    gc.collect()
     gc.freeze()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from .models import RELATED_ARTICLES_SHOWN, Article, ArticleQuerySet, Author, RelatedArticle, Topic
+from .models import RELATED_ARTICLES_SHOWN, RELATED_CARD_FIELDS, Article, ArticleQuerySet, Author, RelatedArticle, Topic
 
 
 def _fields(model, wanted=None, *, leave_out=()) -> tuple:
@@ -31,7 +31,7 @@ def _fields(model, wanted=None, *, leave_out=()) -> tuple:
 ARTICLE_FIELDS = _fields(Article, leave_out=("body_text", "search_vector"))
 AUTHOR_FIELDS = _fields(Author)
 TOPIC_FIELDS = _fields(Topic, ("id", "name", "slug"))
-RELATED_FIELDS = _fields(Article, ("id", "title", "slug", "key_insights"))  # what a related card prints
+RELATED_FIELDS = _fields(Article, ("id", *RELATED_CARD_FIELDS))
 
 
 @dataclass
@@ -70,9 +70,8 @@ def article_page_published(*, slug: str) -> ArticlePage | None:
     topics_json, related_json = row[n_article + n_author :]
     topics = [Topic.from_db(db, _attnames(TOPIC_FIELDS), values) for values in _json(topics_json)]
     related = [Article.from_db(db, _attnames(RELATED_FIELDS), values) for values in _json(related_json)]
-    if len(related) < RELATED_ARTICLES_SHOWN:
-        # Filling up from shared topics is rarer (editors pick) and stays with the ORM.
-        related = article.related_for_page()
+    # Filling up from shared topics (fewer than three live picks) is a second query.
+    related += article.related_fill(related)
     return ArticlePage(article=article, topics=topics, related_articles=related)
 
 

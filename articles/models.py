@@ -17,6 +17,7 @@ from django_prose_editor.fields import ProseEditorField
 
 WORDS_PER_MINUTE = 230
 RELATED_ARTICLES_SHOWN = 3
+RELATED_CARD_FIELDS = ("title", "slug", "key_insights")  # what a related article's card prints
 
 
 def slug_url(name: str, slug: str) -> str:
@@ -141,7 +142,7 @@ class Article(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     body_text = models.TextField(editable=False, default="")
-    word_count = models.PositiveIntegerField(editable=False, default=0)
+    word_count = models.PositiveIntegerField(editable=False, default=0, db_default=0)
     reading_time = models.PositiveSmallIntegerField("reading time (minutes)", editable=False, default=1)
     # Filled by a PostgreSQL trigger from title (A), dek and key insights (B) and
     # body text (C), GIN-indexed; stays empty on SQLite (see the migration).
@@ -193,25 +194,28 @@ class Article(models.Model):
     def related_for_page(self) -> list["Article"]:
         """The editor's picks in their order, filled up to three with recent
         published articles sharing a topic. One query, two when filling."""
-        shown = ("title", "slug", "key_insights", "published_at")  # what a related card prints
         picked = list(
             Article.objects.published()
-            .only(*shown)
+            .only(*RELATED_CARD_FIELDS)
             .filter(related_links_in__article=self)
             .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
         )
+        return picked + self.related_fill(picked)
+
+    def related_fill(self, picked: list["Article"]) -> list["Article"]:
+        """Recent published articles sharing a topic, as many as ``picked`` lacks."""
         missing = RELATED_ARTICLES_SHOWN - len(picked)
-        if missing > 0:
-            picked += list(
-                Article.objects.published()
-                .only(*shown)
-                .filter(topics__in=Article.topics.through.objects.filter(article=self).values("topic"))
-                .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
-                .distinct()
-                .order_by("-published_at", "-pk")[:missing]
-            )
-        return picked
+        if missing <= 0:
+            return []
+        return list(
+            Article.objects.published()
+            .only(*RELATED_CARD_FIELDS)
+            .filter(topics__in=Article.topics.through.objects.filter(article=self).values("topic"))
+            .exclude(pk__in=[self.pk, *(a.pk for a in picked)])
+            .distinct()
+            .order_by("-published_at", "-pk")[:missing]
+        )
 
 
 class RelatedArticle(models.Model):

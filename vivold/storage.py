@@ -10,6 +10,12 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
         super().__init__(*args, **kwargs)
         self._urls: dict[str, str] = {}
 
+    def post_process(self, *args, **kwargs):
+        # collectstatic writes a new manifest: forget what the old one said.
+        self._urls.clear()
+        yield from super().post_process(*args, **kwargs)
+        self._urls.clear()
+
     def url(self, name: str, force: bool = False) -> str:
         if force:
             return super().url(name, force=True)

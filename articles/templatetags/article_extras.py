@@ -30,6 +30,9 @@ def clip(value: str, length: int) -> str:
     """``truncatechars``, skipping its character-by-character walk when the
     text is short enough already (as key insights usually are)."""
     value = str(value)
-    if len(value) <= length:
-        return value
+    try:
+        if len(value) <= int(length):
+            return value
+    except (TypeError, ValueError):
+        return value  # as truncatechars does with a length that is not a number
     return truncatechars(value, length)

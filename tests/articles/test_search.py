@@ -224,6 +224,12 @@ def test_search_vector_follows_every_write(client):
     assert found_titles(client, "renamed") == ["Renamed heading"]
     Article.objects.filter(pk=article.pk).update(body_text="bulk edited semaphore")
     assert found_titles(client, "semaphore") == ["Renamed heading"]
+    Article.objects.filter(pk=article.pk).update(dek="A standfirst about tariffs")
+    assert found_titles(client, "tariffs") == ["Renamed heading"]
+    Article.objects.filter(pk=article.pk).update(key_insights="Insights on lithium")
+    assert found_titles(client, "lithium") == ["Renamed heading"]
+    Article.objects.filter(pk=article.pk).update(word_count=7)  # not searchable: the vector stays
+    assert found_titles(client, "lithium") == ["Renamed heading"]
 
 
 @pytest.mark.postgres
