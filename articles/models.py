@@ -1,4 +1,3 @@
-import functools
 import html
 import math
 import uuid
@@ -9,26 +8,16 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Min, Q
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django_prose_editor.fields import ProseEditorField
 
+from vivold.links import named_url
+
 WORDS_PER_MINUTE = 230
 RELATED_ARTICLES_SHOWN = 3
 RELATED_CARD_FIELDS = ("title", "slug", "key_insights")  # what a related article's card prints
-
-
-def slug_url(name: str, slug: str) -> str:
-    """reverse() for the slug URLs that listing pages print dozens of times;
-    remembered, since reversing costs more than the rest of an article card."""
-    return _slug_url(name, slug, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
-
-
-@functools.lru_cache(maxsize=16384)
-def _slug_url(name: str, slug: str, prefix: str, urlconf: str) -> str:
-    return reverse(name, kwargs={"slug": slug}, urlconf=urlconf)
 
 
 class Topic(models.Model):
@@ -43,7 +32,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return slug_url("articles:topic", self.slug)
+        return named_url("articles:topic", self.slug)
 
 
 class Author(models.Model):
@@ -164,7 +153,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return slug_url("articles:detail", self.slug)
+        return named_url("articles:detail", self.slug)
 
     @property
     def is_live(self) -> bool:
