@@ -35,6 +35,7 @@ def test_threaded_workers_from_the_core_count_with_keep_alive():
     assert 10 <= int(config["timeout"]) <= 120
     assert config["accesslog"] == "None"
     assert config["control_socket_disable"] == "True"  # several servers may share a host
+    assert config["reuse_port"] == "True"  # connections spread evenly between the workers
 
 
 def test_the_environment_overrides_it():
