@@ -33,7 +33,9 @@ backlog = _int("GUNICORN_BACKLOG", 2048)
 # new connections evenly between them. On one shared socket the idlest worker wins
 # the race to accept, and a proxy's or a load generator's persistent connections
 # pile up on one worker (measured: 25 against 7), whose queue then sets the slowest
-# requests. A worker that restarts drops the connections still queued on its socket.
+# requests. A worker that restarts drops the connections still queued on its socket,
+# and a second server started by mistake on the same port shares it instead of
+# failing to bind.
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 
 # A request slower than this is a bug or an attack: the worker is restarted.
