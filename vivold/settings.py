@@ -68,7 +68,20 @@ MIDDLEWARE = [
 ROOT_URLCONF = "vivold.urls"
 WSGI_APPLICATION = "vivold.wsgi.application"
 
+# Reader pages are Jinja2 (jinja2/, the busy pages: see vivold/jinja.py); the
+# admin and the emails are Django templates (templates/). A name is looked up
+# in that order.
 TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "vivold.jinja.environment",
+            # request, csrf_input and csrf_token come with every request.
+            "context_processors": ["vivold.context_processors.site"],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

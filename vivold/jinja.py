@@ -1,0 +1,94 @@
+"""The Jinja2 environment of the reader-facing pages (templates under ``jinja2/``).
+
+Reader pages are the busy ones: Jinja2 compiles a template to Python code once
+per process and renders it several times faster than the Django template
+language, which still renders the admin and the emails (``templates/``).
+
+Globals: ``static('css/site.css')``; ``link('articles:home')`` and
+``link('articles:topic', slug)``, remembered per process (vivold/links.py);
+``url(name, **kwargs)`` for any other pattern; ``article_outline(article)``,
+``article_image_url(article)`` and ``article_json_ld(article, topics)``.
+Filters: ``when|iso`` and ``when|day_month_year`` (``date:'c'`` and
+``date:'j F Y'`` without the general format parser), ``text|clip(300)``, and
+Django's ``date``, ``pluralize``, ``truncatechars`` and ``linebreaksbr``."""
+
+import unicodedata
+from datetime import date
+
+from django.template import defaultfilters
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.timezone import template_localtime
+from jinja2 import Environment
+
+from articles.models import Article, Topic
+from articles.reading import body_outline
+from articles.seo import article_structured_data, hero_image_url, json_ld_script
+from vivold.links import named_url
+
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def iso(value: date | None) -> str:
+    return template_localtime(value).isoformat() if value else ""
+
+
+def day_month_year(value: date | None) -> str:
+    if not value:
+        return ""
+    value = template_localtime(value)
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def date_format(value: date | None, format_string: str) -> str:
+    return defaultfilters.date(template_localtime(value), format_string)
+
+
+def clip(value: str, length: int) -> str:
+    """``truncatechars``, without its character-by-character walk in Python.
+
+    That walk exists to step over combining characters (an accent written as a
+    character of its own), which do not count towards the length. Where none
+    sits in the part kept, the answer is a plain slice."""
+    value = unicodedata.normalize("NFC", str(value))
+    if len(value) <= length:
+        return value
+    kept = value[: length + 1]
+    if not kept.isascii() and any(map(unicodedata.combining, kept)):
+        return defaultfilters.truncatechars(value, length)
+    return f"{value[: length - 1]}…"
+
+
+def url(name: str, **kwargs) -> str:
+    return reverse(name, kwargs=kwargs or None)
+
+
+def article_json_ld(article: Article, topics: list[Topic]) -> SafeString:
+    return json_ld_script(article_structured_data(article, topics))
+
+
+def environment(**options) -> Environment:
+    options.pop("autoescape", None)  # always on, whatever the settings say
+    env = Environment(autoescape=True, **options)
+    env.globals.update(
+        static=static,
+        link=named_url,
+        url=url,
+        article_outline=lambda article: body_outline(article.body),
+        article_image_url=hero_image_url,
+        article_json_ld=article_json_ld,
+    )
+    env.filters.update(
+        iso=iso,
+        day_month_year=day_month_year,
+        date=date_format,
+        clip=clip,
+        pluralize=defaultfilters.pluralize,
+        truncatechars=defaultfilters.truncatechars,
+        linebreaksbr=defaultfilters.linebreaksbr,
+    )
+    return env
