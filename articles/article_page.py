@@ -10,9 +10,11 @@ answers with the ORM's (tests/articles/test_article_page.py). Other databases
 
 import functools
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
 
 from .models import RELATED_ARTICLES_SHOWN, RELATED_CARD_FIELDS, Article, ArticleQuerySet, Author, RelatedArticle, Topic
@@ -56,7 +58,7 @@ def article_page_published(*, slug: str) -> ArticlePage | None:
         article = page_articles().published().filter(slug=slug).order_by().first()
         return article_page_orm(article) if article else None
     now = timezone.now()
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(
             _statement(),
             {"slug": slug, "now": now, "published": Article.Status.PUBLISHED, "shown": RELATED_ARTICLES_SHOWN},
@@ -73,6 +75,25 @@ def article_page_published(*, slug: str) -> ArticlePage | None:
     # Filling up from shared topics (fewer than three live picks) is a second query.
     related += article.related_fill(related)
     return ArticlePage(article=article, topics=topics, related_articles=related)
+
+
+class PreparedCursor(ServerBindingCursor):
+    """Binds parameters on the server and prepares each statement on first use:
+    PostgreSQL parses it once per connection and, after a few runs, keeps a
+    generic plan. Planning the article statement costs PostgreSQL about three
+    times what running it does."""
+
+    def execute(self, query, params=None, **kwargs):
+        return super().execute(query, params, prepare=True, **kwargs)
+
+
+@contextmanager
+def prepared_cursor():
+    """Django's cursor (health check, error wrapping, query log) over a PreparedCursor."""
+    with connection.cursor() as cursor:
+        client_cursor, cursor.cursor = cursor.cursor, PreparedCursor(cursor.db.connection)
+        client_cursor.close()
+        yield cursor
 
 
 @functools.cache

@@ -116,3 +116,22 @@ def test_the_page_reads_no_deferred_column():
         seen += [(a.title, a.key_insights, a.get_absolute_url()) for a in page.related_articles]
     assert len(queries) == 0
     assert len(seen) == 5 + 1 + 1 + 3  # article fields, author, one topic, three picks
+
+
+def test_the_statement_is_prepared_and_its_plan_reused():
+    article = ArticleFactory()
+
+    def prepared() -> list[tuple[str, int]]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
+            return [
+                (statement, plans) for statement, plans in cursor.fetchall() if "articles_relatedarticle" in statement
+            ]
+
+    # PostgreSQL plans a prepared statement afresh for its first five runs, then
+    # keeps a generic plan when that is no worse.
+    for _ in range(7):
+        assert article_page_published(slug=article.slug).article.pk == article.pk
+    [(statement, generic_plans)] = prepared()  # one prepared statement, used by every page
+    assert "a.slug = $" in statement
+    assert generic_plans >= 1
