@@ -3,10 +3,14 @@
 Threaded workers (gthread) keep browsers' and proxies' connections alive between
 requests, which the plain sync worker cannot. Python runs one thread at a time
 per process, so there is one process per core, and its threads cover the waits
-on PostgreSQL and Redis. Measured on two cores under wrk -c32 (bench_pages), two
-workers of eight threads served cached pages faster and with a lower p99 than
-four of four or three of two: fewer processes contend less for the cores, and
-each worker's own listening socket spreads the connections between them.
+on PostgreSQL and Redis. Those waits are short (a page reads in one or a few
+statements), so two threads suffice: measured on two cores under wrk -c32
+(bench_pages), two workers of two threads served uncached article pages 10-25%
+faster with a p99 a quarter lower than two of eight (whose threads mostly wait
+for one another's turn with the interpreter), and cached pages as fast. Idle
+keep-alive connections wait in the worker's poller, not in a thread. Raise
+GUNICORN_THREADS where requests wait on something slow. Each worker's own
+listening socket spreads the connections between the workers.
 Every value can be changed through the environment (GUNICORN_*).
 """
 
@@ -24,7 +28,7 @@ cores = multiprocessing.cpu_count()
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 workers = _int("GUNICORN_WORKERS", max(2, cores))
-threads = _int("GUNICORN_THREADS", 8)
+threads = _int("GUNICORN_THREADS", 2)
 # Idle keep-alive connections wait in the worker's poller, not in a thread.
 worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 1000)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
