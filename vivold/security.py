@@ -1,13 +1,20 @@
-"""Security pieces the settings switch on: the Permissions-Policy header, the
-admin login guard, and the CSP nonce for the admin's rich-text editor."""
+"""Security pieces the settings switch on: the Content-Security-Policy and
+Permissions-Policy headers, the admin login guard, and the CSP nonce for the
+admin's rich-text editor."""
 
+import functools
 import hashlib
 import logging
 import math
 
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -19,6 +26,63 @@ logger = logging.getLogger(__name__)
 # A username may be tried from many addresses: it locks at a higher count, so
 # that one person cannot lock an editor out as easily as their own address.
 USERNAME_FACTOR = 4
+
+
+# What views set on a response to change its policy (django-csp's decorators).
+_PER_RESPONSE_POLICY = (
+    "_csp_config",
+    "_csp_update",
+    "_csp_replace",
+    "_csp_config_ro",
+    "_csp_update_ro",
+    "_csp_replace_ro",
+)
+
+
+class CSPMiddleware(DjangoCSPMiddleware):
+    """django-csp's middleware, with the site-wide policies built once per process.
+
+    django-csp builds both headers afresh for every response, deep-copying the
+    settings on the way: 75 microseconds, a tenth of what a page served from
+    the cache costs. A response no view decorator changed, for a request that
+    used no nonce, gets the policies built from the settings alone, remembered
+    until a CONTENT_SECURITY_POLICY setting changes. Anything else, and every
+    rule on which responses get a header, is django-csp's own."""
+
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if getattr(request, "_csp_nonce", None) is not None or any(
+            hasattr(response, name) for name in _PER_RESPONSE_POLICY
+        ):
+            return super().process_response(request, response)
+        if response.status_code in (404, 500) and settings.DEBUG:
+            return response
+        for header, policy, exempt, setting in (
+            (HEADER, _site_policy(report_only=False), "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (
+                HEADER_REPORT_ONLY,
+                _site_policy(report_only=True),
+                "_csp_exempt_ro",
+                "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+            ),
+        ):
+            excluded = tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ())
+            if policy and header not in response and not getattr(response, exempt, False):
+                if not request.path_info.startswith(excluded):
+                    response[header] = policy
+        # As django-csp: a nonce asked for after the header is written could not be in it.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+@functools.cache
+def _site_policy(*, report_only: bool) -> str:
+    return build_policy(report_only=report_only)
+
+
+@receiver(setting_changed, dispatch_uid="vivold.site_policy_forget")
+def _site_policy_forget(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _site_policy.cache_clear()
 
 
 class PermissionsPolicyMiddleware:

@@ -256,8 +256,10 @@ INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
 # Request id first, so every later log line carries it; CSP and the small
 # header middleware right after Django's own security middleware.
 MIDDLEWARE.insert(0, "vivold.observability.RequestIdMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware")
-MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "vivold.security.PermissionsPolicyMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
+)
+MIDDLEWARE.insert(MIDDLEWARE.index("vivold.security.CSPMiddleware") + 1, "vivold.security.PermissionsPolicyMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "vivold.security.AdminLoginGuardMiddleware",

@@ -171,3 +171,15 @@ def test_a_failed_csrf_check_gets_a_plain_page_with_the_headers():
     html = response.content.decode()
     assert "This form could not be accepted" in html
     assert inline_script_problems(html) == [] and "<style" not in html
+
+
+def test_the_site_wide_policy_follows_its_settings(client, settings, site):
+    """Pages share one policy built once per process, rebuilt when the setting changes."""
+    first = client.get(reverse("articles:home"))["Content-Security-Policy"]
+    assert first == client.get(reverse("digests:list"))["Content-Security-Policy"]
+    assert "report-uri" not in first
+    directives = {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "report-uri": "/csp-reports/"}
+    settings.CONTENT_SECURITY_POLICY = {**settings.CONTENT_SECURITY_POLICY, "DIRECTIVES": directives}
+    assert "report-uri /csp-reports/" in client.get(reverse("digests:list"))["Content-Security-Policy"]
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    assert client.get(reverse("digests:list"))["Content-Security-Policy-Report-Only"] == "default-src 'none'"
