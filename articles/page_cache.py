@@ -30,7 +30,6 @@ import dataclasses
 import functools
 import hashlib
 import logging
-import os
 import re
 import time
 from collections.abc import Callable
@@ -42,12 +41,14 @@ from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from redis.exceptions import RedisError
+
+from vivold.csrf import csrf_token
 
 logger = logging.getLogger(__name__)
 # What a cache server that went away raises; the site then works without it.
@@ -213,37 +214,6 @@ def _serve(request: HttpRequest, page: StoredPage) -> HttpResponse:
         response.content = page.content
     response["Content-Length"] = str(len(response.content))
     return response
-
-
-# Bytes at or above this would make some characters likelier than others.
-_UNBIASED = 256 - 256 % len(CSRF_ALLOWED_CHARS)
-_CSRF_INDEX = {char: index for index, char in enumerate(CSRF_ALLOWED_CHARS)}
-
-
-def _csrf_string() -> str:
-    """CSRF_SECRET_LENGTH characters drawn uniformly from CSRF_ALLOWED_CHARS."""
-    chars: list[str] = []
-    while len(chars) < CSRF_SECRET_LENGTH:
-        chars += [CSRF_ALLOWED_CHARS[byte % len(CSRF_ALLOWED_CHARS)] for byte in os.urandom(48) if byte < _UNBIASED]
-    return "".join(chars[:CSRF_SECRET_LENGTH])
-
-
-def csrf_token(request: HttpRequest) -> str:
-    """What django.middleware.csrf.get_token() gives: a new masked token for
-    the reader's secret (a new secret, and a cookie to carry it, for a first
-    visit). Django draws each random character with a call to os.urandom(),
-    64 calls a page, a tenth of the CPU a cached page costs; this draws each
-    string from one call. Tests post the forms of cached pages with it."""
-    secret = request.META.get("CSRF_COOKIE")  # set by CsrfViewMiddleware from a well-formed cookie
-    if secret is None:
-        secret = request.META["CSRF_COOKIE"] = _csrf_string()
-    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
-    mask = _csrf_string()
-    count = len(CSRF_ALLOWED_CHARS)
-    cipher = "".join(
-        CSRF_ALLOWED_CHARS[(_CSRF_INDEX[s] + _CSRF_INDEX[m]) % count] for s, m in zip(secret, mask, strict=True)
-    )
-    return mask + cipher
 
 
 def _lookup(request: HttpRequest) -> tuple[str, str, StoredPage | None] | None:

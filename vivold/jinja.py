@@ -15,8 +15,8 @@ Django's ``date``, ``pluralize``, ``truncatechars`` and ``linebreaksbr``."""
 import unicodedata
 from datetime import date
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template import defaultfilters
-from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
@@ -61,6 +61,11 @@ def clip(value: str, length: int) -> str:
     if not kept.isascii() and any(map(unicodedata.combining, kept)):
         return defaultfilters.truncatechars(value, length)
     return f"{value[: length - 1]}…"
+
+
+def static(path: str) -> str:
+    """As Django's static(), straight to the storage (which remembers each URL)."""
+    return staticfiles_storage.url(path)
 
 
 def url(name: str, **kwargs) -> str:

@@ -78,8 +78,9 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "vivold.jinja.environment",
-            # request, csrf_input and csrf_token come with every request.
-            "context_processors": ["vivold.context_processors.site"],
+            # request comes with every request; csrf_input and csrf_token too,
+            # replaced by cheaper ones (vivold/csrf.py).
+            "context_processors": ["vivold.context_processors.site", "vivold.csrf.context"],
         },
     },
     {

@@ -240,8 +240,8 @@ def test_short_articles_have_no_table_of_contents(client):
 def test_outline_keeps_heading_markup_and_drops_foreign_ids():
     outline = body_outline('<h2 id="main" class="x">A <em>b</em></h2><p>text</p>')
     assert str(outline.html) == '<h2 id="section-a-b" class="x">A <em>b</em></h2><p>text</p>'
-    assert outline.headings == [("section-a-b", "A b")]
-    assert body_outline("<h2></h2><h2> </h2>").headings == [("section-1", ""), ("section-2", "")]
+    assert outline.headings == (("section-a-b", "A b"),)
+    assert body_outline("<h2></h2><h2> </h2>").headings == (("section-1", ""), ("section-2", ""))
 
 
 def test_feeds_and_sitemap_query_counts_stay_flat(client, django_assert_max_num_queries):
