@@ -48,11 +48,13 @@ def csrf_input(request: HttpRequest) -> SafeString:
     return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token(request))
 
 
+# lazy() builds a proxy class: once here, not for every page.
+_csrf_input_lazy = lazy(csrf_input, SafeString)
+_csrf_token_lazy = lazy(csrf_token, str)
+
+
 def context(request: HttpRequest) -> dict:
     """Context processor for the Jinja2 pages: ``{{ csrf_input }}`` and
     ``{{ csrf_token }}`` made by the functions above, and only when a page
     prints them (a page without a form sets no cookie)."""
-    return {
-        "csrf_input": lazy(csrf_input, SafeString)(request),
-        "csrf_token": lazy(csrf_token, str)(request),
-    }
+    return {"csrf_input": _csrf_input_lazy(request), "csrf_token": _csrf_token_lazy(request)}
