@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
+from psycopg import errors
+from psycopg.pq import TransactionStatus
 
 from .models import RELATED_ARTICLES_SHOWN, RELATED_CARD_FIELDS, Article, ArticleQuerySet, Author, RelatedArticle, Topic
 
@@ -84,7 +86,18 @@ class PreparedCursor(ServerBindingCursor):
     times what running it does."""
 
     def execute(self, query, params=None, **kwargs):
-        return super().execute(query, params, prepare=True, **kwargs)
+        try:
+            return super().execute(query, params, prepare=True, **kwargs)
+        except (errors.FeatureNotSupported, errors.InvalidSqlStatementName):
+            # A migration run from elsewhere changed the type of a column the
+            # statement returns ("cached plan must not change result type"), or
+            # the server no longer has the statement. psycopg would go on using
+            # it: a DEALLOCATE ALL makes it forget every statement it prepared on
+            # this connection. In a transaction, its rollback does that instead.
+            if self.connection.info.transaction_status != TransactionStatus.IDLE:
+                raise
+            self.connection.execute("DEALLOCATE ALL")
+            return super().execute(query, params, prepare=True, **kwargs)
 
 
 @contextmanager

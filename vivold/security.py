@@ -66,7 +66,7 @@ class CSPMiddleware(DjangoCSPMiddleware):
             ),
         ):
             excluded = tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ())
-            if policy and header not in response and not getattr(response, exempt, False):
+            if policy and header not in response and getattr(response, exempt, False) is False:
                 if not request.path_info.startswith(excluded):
                     response[header] = policy
         # As django-csp: a nonce asked for after the header is written could not be in it.

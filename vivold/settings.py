@@ -112,9 +112,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The ORM binds parameters on the client and never prepares; statements run
     # on a PreparedCursor (the article page's) are planned once per connection.
-    # DATABASE_PREPARED_STATEMENTS=0 for a pooler that cannot keep them
-    # (PgBouncer before 1.21, or without max_prepared_statements).
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # That pays only on connections that outlive a request, so it is off with
+    # DATABASE_CONN_MAX_AGE=0; DATABASE_PREPARED_STATEMENTS=0 turns it off for a
+    # pooler that cannot keep them (PgBouncer before 1.21, or without
+    # max_prepared_statements).
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     # WAL lets readers go on while the development server writes.

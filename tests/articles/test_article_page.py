@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -135,3 +136,25 @@ def test_the_statement_is_prepared_and_its_plan_reused():
     [(statement, generic_plans)] = prepared()  # one prepared statement, used by every page
     assert "a.slug = $" in statement
     assert generic_plans >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_type_changed_by_another_connection_does_not_break_the_page():
+    """A migration run from another process changes the type of a column the
+    prepared statement returns; the next page must still be served."""
+    article = ArticleFactory(author=AuthorFactory(role="Analyst"))
+    for _ in range(2):
+        assert article_page_published(slug=article.slug).article.author.role == "Analyst"
+    settings = connection.settings_dict
+    other = psycopg.connect(
+        dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"], port=settings["PORT"], autocommit=True
+    )
+    try:
+        other.execute("ALTER TABLE articles_author ALTER COLUMN role TYPE varchar(121)")
+        for _ in range(2):
+            assert article_page_published(slug=article.slug).article.author.role == "Analyst"
+    finally:
+        other.execute("ALTER TABLE articles_author ALTER COLUMN role TYPE varchar(120)")
+        other.close()
+    # Back to the original type: this connection recovers again, before any later test uses it.
+    assert article_page_published(slug=article.slug).article.author.role == "Analyst"
