@@ -3,10 +3,9 @@
 import json
 
 from django.conf import settings
-from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
-from vivold.links import named_url
+from vivold.links import named_url, static
 
 from .models import Article, Topic
 

@@ -15,7 +15,6 @@ Django's ``date``, ``pluralize``, ``truncatechars`` and ``linebreaksbr``."""
 import unicodedata
 from datetime import date
 
-from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template import defaultfilters
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -25,7 +24,7 @@ from jinja2 import Environment
 from articles.models import Article, Topic
 from articles.reading import body_outline
 from articles.seo import article_structured_data, hero_image_url, json_ld_script
-from vivold.links import named_url
+from vivold.links import named_url, static
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -61,11 +60,6 @@ def clip(value: str, length: int) -> str:
     if not kept.isascii() and any(map(unicodedata.combining, kept)):
         return defaultfilters.truncatechars(value, length)
     return f"{value[: length - 1]}…"
-
-
-def static(path: str) -> str:
-    """As Django's static(), straight to the storage (which remembers each URL)."""
-    return staticfiles_storage.url(path)
 
 
 def url(name: str, **kwargs) -> str:
