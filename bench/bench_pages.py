@@ -23,6 +23,7 @@ BENCH_REDIS_URL (redis://127.0.0.1:6379/12).
 import json
 import os
 import re
+import runpy
 import secrets
 import shutil
 import signal
@@ -36,6 +37,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from unittest.mock import patch
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "var" / "bench"
@@ -263,7 +265,37 @@ def _gunicorn(*, cache_seconds: int) -> Server:
     )
     base = f"http://127.0.0.1:{port}"
     _wait_until_up(base, "/healthz", process)
-    return Server(process, base)
+    server = Server(process, base)
+    _wait_until_every_worker_listens(server, port, env)
+    return server
+
+
+def _wait_until_every_worker_listens(server: Server, port: int, env: dict[str, str]) -> None:
+    """Each worker opens its own listening socket (SO_REUSEPORT) once forked.
+
+    The first answer only shows that one worker is up; connections opened before
+    the others listen would all stay on that one, for the whole run.
+    """
+    with patch.dict(os.environ, env, clear=True):
+        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    workers = config["workers"]
+    sockets = workers if config["reuse_port"] else 1
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if len(server.workers()) == workers and _listening_sockets(port) == sockets:
+            return
+        time.sleep(0.1)
+    sys.exit(f"the {workers} gunicorn workers did not all listen on port {port} within 60 s")
+
+
+def _listening_sockets(port: int) -> int:
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                count += 1
+    return count
 
 
 def _nginx_serving(files: dict[str, bytes]) -> Server:
