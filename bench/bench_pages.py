@@ -428,7 +428,7 @@ def _analyze() -> None:
     import psycopg
 
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
-        conn.execute("ANALYZE")
+        conn.execute("VACUUM ANALYZE")
 
 
 def _django_child(code: str, **extra: str) -> str:
