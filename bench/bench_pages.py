@@ -424,7 +424,8 @@ def _prepare() -> None:
 
 
 def _analyze() -> None:
-    """Planner statistics, as autovacuum keeps them on a database in service."""
+    """Planner statistics and the visibility map (which index-only scans rely on), as
+    autovacuum keeps them on a database in service."""
     import psycopg
 
     with psycopg.connect(DATABASE_URL, autocommit=True) as conn:
