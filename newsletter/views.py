@@ -6,7 +6,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from . import ratelimit
+from core import ratelimit
+from core.clients import client_bucket, client_ip
+
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscriber, normalize_email
 from .services import (
@@ -53,8 +55,8 @@ def _refuse(request: HttpRequest, form: SubscribeForm, message: str, status: int
 def subscribe(request: HttpRequest) -> HttpResponse:
     """Always the same answer for a valid address: new, pending, active, unsubscribed or a bot's."""
     form = SubscribeForm(request.POST)
-    ip = ratelimit.client_ip(request)
-    if ip and not ratelimit.hit("subscribe-ip", ratelimit.client_bucket(ip)):
+    ip = client_ip(request)
+    if ip and not ratelimit.hit("subscribe-ip", client_bucket(ip)):
         return _refuse(request, form, TOO_MANY, 429)
     if not form.is_valid():
         return _refuse(request, form, form.error_message(), 400)
@@ -129,8 +131,8 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
         subscriber = None
     if subscriber is None:
         return _bad_link(request)
-    ip = ratelimit.client_ip(request)
-    if ip and not ratelimit.hit("resend-ip", ratelimit.client_bucket(ip)):
+    ip = client_ip(request)
+    if ip and not ratelimit.hit("resend-ip", client_bucket(ip)):
         return render(request, "newsletter/message.html", {"title": "Please wait", "message": TOO_MANY}, status=429)
     subscriber_confirmation_request(subscriber=subscriber)
     return render(request, "newsletter/message.html", {"title": "Check your inbox", "message": RESENT_ANSWER})

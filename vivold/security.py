@@ -21,6 +21,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from js_asset import Media
 
+from core.clients import client_ip
+
 logger = logging.getLogger(__name__)
 
 # A username may be tried from many addresses: it locks at a higher count, so
@@ -97,19 +99,6 @@ class PermissionsPolicyMiddleware:
         return response
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: the one our proxy saw when there is a proxy in front.
-
-    The last X-Forwarded-For entry is the one the proxy appended; earlier
-    entries come from the client and prove nothing.
-    """
-    if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded.strip():
-            return forwarded.split(",")[-1].strip()[:64]
-    return request.META.get("REMOTE_ADDR", "")[:64]
-
-
 def _username_key(username: str) -> str:
     digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return f"login-guard:user:{digest}"
@@ -155,7 +144,7 @@ def login_failures_clear(*, username: str) -> None:
 @receiver(user_login_failed, dispatch_uid="vivold.login_failure_record")
 def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
     if request is not None:
-        login_failure_record(ip=client_ip(request), username=str(credentials.get("username", "")))
+        login_failure_record(ip=client_ip(request) or "", username=str(credentials.get("username", "")))
 
 
 @receiver(user_logged_in, dispatch_uid="vivold.login_failures_clear")
@@ -176,7 +165,7 @@ class AdminLoginGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and request.path == reverse("admin:login"):
             username = request.POST.get("username", "")
-            if login_is_locked(ip=client_ip(request), username=username):
+            if login_is_locked(ip=client_ip(request) or "", username=username):
                 minutes = math.ceil(settings.LOGIN_LOCKOUT_SECONDS / 60)
                 response = render(request, "security/login_locked.html", {"minutes": minutes}, status=429)
                 response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_prose_editor",
+    "core",
     "articles",
     "newsletter",
     "digests",
@@ -323,6 +324,9 @@ CONTENT_SECURITY_POLICY = {
         **({"upgrade-insecure-requests": True} if SECURE_SSL_REDIRECT else {}),
     }
 }
+
+# Fixed-window limits per scope, as (requests, seconds); core.ratelimit has the defaults.
+RATE_LIMITS: dict = {}
 
 # Admin login guard: this many failures from one address, or for one
 # username, within the window locks further attempts out for the window.

@@ -153,7 +153,7 @@ def test_json_body_instead_of_a_form_is_a_400():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_concurrent_signups_of_one_address_leave_one_row_and_one_mail(settings):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-address": (1000, 3600), "subscribe-ip": (1000, 3600)}
+    settings.RATE_LIMITS = {"subscribe-address": (1000, 3600), "subscribe-ip": (1000, 3600)}
     start = threading.Barrier(50)
     codes: list[int] = []
     errors: list[BaseException] = []
@@ -183,7 +183,7 @@ def test_fifty_concurrent_signups_of_one_address_leave_one_row_and_one_mail(sett
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_for_a_lapsed_address_send_one_mail_and_change_nothing(settings):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-address": (1000, 3600), "subscribe-ip": (1000, 3600)}
+    settings.RATE_LIMITS = {"subscribe-address": (1000, 3600), "subscribe-ip": (1000, 3600)}
     topic = TopicFactory(slug="markets")
     subscriber = SubscriberFactory(
         email="lapsed@example.com", status=Subscriber.Status.UNSUBSCRIBED, cadence="daily", topics=[topic]

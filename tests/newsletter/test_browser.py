@@ -77,7 +77,7 @@ def test_without_javascript_the_form_posts_and_lands_on_the_answer(live_server, 
 
 
 def test_too_many_tries_are_answered_inline(live_server, page, settings):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-ip": (1, 3600)}
+    settings.RATE_LIMITS = {"subscribe-ip": (1, 3600)}
     page.goto(live_server.url + "/newsletter/")
     form = page.locator("section.stay-updated form")
     status = form.locator(".signup-status")

@@ -94,7 +94,7 @@ def test_honeypot_answers_like_a_person_but_stores_and_sends_nothing(client, dja
 
 
 def test_rate_limit_per_client_address(client, settings, django_capture_on_commit_callbacks):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-ip": (3, 3600)}
+    settings.RATE_LIMITS = {"subscribe-ip": (3, 3600)}
     with django_capture_on_commit_callbacks(execute=True):
         codes = [subscribe(client, f"r{i}@example.com").status_code for i in range(3)]
         limited = subscribe(client, "r4@example.com")
@@ -108,7 +108,7 @@ def test_rate_limit_per_client_address(client, settings, django_capture_on_commi
 
 
 def test_rate_limit_per_address_whatever_its_spelling(settings, django_capture_on_commit_callbacks):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-address": (2, 3600)}
+    settings.RATE_LIMITS = {"subscribe-address": (2, 3600)}
     spellings = ["target@example.com", "TARGET@example.com", " Target@Example.com ", "target@EXAMPLE.com"]
     with django_capture_on_commit_callbacks(execute=True):
         codes = [
@@ -119,7 +119,7 @@ def test_rate_limit_per_address_whatever_its_spelling(settings, django_capture_o
 
 
 def test_rate_limit_window_passes(client, settings):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-ip": (1, 60)}
+    settings.RATE_LIMITS = {"subscribe-ip": (1, 60)}
     with time_machine.travel("2026-01-01 10:00:10Z", tick=False) as traveller:
         assert subscribe(client, "a@example.com").status_code == 302
         assert subscribe(client, "b@example.com").status_code == 429
@@ -246,7 +246,7 @@ def test_expired_confirmation_offers_a_new_link(client, django_capture_on_commit
 
 
 def test_resend_is_rate_limited_per_client(client, settings):
-    settings.NEWSLETTER_RATE_LIMITS = {"resend-ip": (2, 3600)}
+    settings.RATE_LIMITS = {"resend-ip": (2, 3600)}
     subscriber = SubscriberFactory()
     path = reverse("newsletter:confirm_resend", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)})
     assert [client.post(path).status_code for _ in range(3)] == [200, 200, 429]
@@ -387,7 +387,7 @@ def test_pages_and_redirects_never_carry_the_address(client, django_capture_on_c
 
 def test_refusals_never_log_the_address(client, settings, caplog):
     caplog.set_level("DEBUG")
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-address": (1, 3600)}
+    settings.RATE_LIMITS = {"subscribe-address": (1, 3600)}
     assert subscribe(client, "private.person@example.com\nBcc: x@example.org").status_code == 400
     assert subscribe(client, "private.person@example.com").status_code == 302
     assert subscribe(Client(), "private.person@example.com").status_code == 429
@@ -441,7 +441,7 @@ def test_a_confirmation_link_from_before_a_stop_cannot_undo_it(client, stop, dja
 
 
 def test_rate_limit_counts_an_ipv6_client_by_its_64(settings):
-    settings.NEWSLETTER_RATE_LIMITS = {"subscribe-ip": (2, 3600)}
+    settings.RATE_LIMITS = {"subscribe-ip": (2, 3600)}
     codes = [
         subscribe(Client(REMOTE_ADDR=f"2001:db8:1:2::{i:x}"), f"v6-{i}@example.com").status_code for i in range(1, 4)
     ]
@@ -451,7 +451,7 @@ def test_rate_limit_counts_an_ipv6_client_by_its_64(settings):
 
 
 def test_client_buckets():
-    from newsletter.ratelimit import client_bucket
+    from core.clients import client_bucket
 
     assert client_bucket("192.0.2.7") == "192.0.2.7"
     assert client_bucket("::ffff:192.0.2.7") == "192.0.2.7"

@@ -2,19 +2,17 @@
 
 With REDIS_URL set the cache is Redis, so the count holds across every web
 process; keys carry a keyed hash of what they count, never an address in clear.
-Limits can be changed with the NEWSLETTER_RATE_LIMITS setting.
+Limits can be changed with the RATE_LIMITS setting (scope: (requests, seconds)).
 """
 
 import hashlib
 import hmac
-import ipaddress
 import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 logger = logging.getLogger(__name__)
 
@@ -36,32 +34,8 @@ DEFAULT_LIMITS = {
 
 
 def limit_for(scope: str) -> Limit:
-    overrides = getattr(settings, "NEWSLETTER_RATE_LIMITS", {})
-    value = overrides.get(scope, DEFAULT_LIMITS[scope])
+    value = settings.RATE_LIMITS.get(scope, DEFAULT_LIMITS[scope])
     return value if isinstance(value, Limit) else Limit(*value)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless a proxy we trust
-    # rewrites it, and the proxy in front of gunicorn is expected to set REMOTE_ADDR.
-    try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "").strip()))
-    except ValueError:  # no address, or a proxy that passes something else: don't store it
-        return None
-
-
-def client_bucket(ip: str) -> str:
-    """What one client is counted as: its IPv4 address, or its IPv6 /64 (one household or host
-    gets a whole /64 and can pick any address in it)."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return ip
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
 
 
 def _digest(value: str) -> str:
@@ -72,7 +46,7 @@ def hit(scope: str, value: str) -> bool:
     """Count one request; False once `value` has used up its allowance in this window."""
     limit = limit_for(scope)
     window = int(time.time() // limit.seconds)
-    key = f"newsletter:rl:{scope}:{window}:{_digest(value)}"
+    key = f"rl:{scope}:{window}:{_digest(value)}"
     try:
         # add() then incr() is atomic in Redis and in the local-memory cache alike.
         cache.add(key, 0, timeout=limit.seconds + 1)
