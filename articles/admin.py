@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Count
 from django.http import JsonResponse
 from django.urls import path
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from vivold.security import CSPNonceMediaMixin
 
@@ -51,7 +51,9 @@ class BodyImageForm(forms.Form):
 
 @admin.register(Article)
 class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
-    list_display = ["title", "status_label", "published_at", "updated_at", "author", "topic_list"]
+    # Fits a laptop's 1280 px beside the admin's menu and the filters: topics
+    # are in the filters, the time of day and the last change on the form.
+    list_display = ["title", "status_label", "publication_day", "author"]
     list_filter = ["status", "topics", "author"]
     # The change list searches with get_search_results below; these fields show
     # the search box and serve the related-article autocomplete (prefix typing).
@@ -122,6 +124,12 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
         ):
             return "Scheduled"
         return article.get_status_display()
+
+    @admin.display(description="Date", ordering="published_at")
+    def publication_day(self, article: Article) -> str:
+        if article.published_at is None:
+            return "–"
+        return formats.date_format(timezone.localtime(article.published_at), "j M Y")
 
     @admin.display(description="Topics")
     def topic_list(self, article: Article) -> str:
