@@ -176,6 +176,21 @@ const blockBoundary = (doc, pos) => {
   return $pos.depth === 0 ? pos : $pos.after(1)
 }
 
+// A short note under the editor, read out by screen readers, gone after a while.
+const editorMessage = (view, text) => {
+  const holder = view.dom.closest(".prose-editor") || view.dom.parentElement
+  let message = holder.querySelector(".vivold-editor-message")
+  if (!message) {
+    message = crel("p", { className: "vivold-editor-message", role: "alert" })
+    holder.append(message)
+  }
+  message.textContent = text
+  clearTimeout(message.hideTimer)
+  message.hideTimer = setTimeout(() => {
+    message.textContent = ""
+  }, 8000)
+}
+
 const imageSelected = (editor) => editor.isActive("figure") || editor.isActive("image")
 
 export const ImageUpload = Extension.create({
@@ -236,11 +251,18 @@ export const ImageUpload = Extension.create({
         props: {
           handleDrop(view, event, _slice, moved) {
             if (moved) return false // a figure dragged within the body
-            const files = imageFiles(event.dataTransfer?.files)
-            if (!files.length) return false
+            const dropped = event.dataTransfer?.files || []
+            const files = imageFiles(dropped)
+            if (!files.length) {
+              if (!dropped.length) return false // text or HTML: the editor's own drop
+              // Any other file would make the browser leave the form to show it.
+              event.preventDefault()
+              editorMessage(view, gettext("Only JPEG, PNG, WebP or GIF images can be dropped into the body."))
+              return true
+            }
             event.preventDefault()
-            const dropped = view.posAtCoords({ left: event.clientX, top: event.clientY })?.pos
-            editor.commands.uploadImages({ files, position: dropped == null ? null : blockBoundary(view.state.doc, dropped) })
+            const at = view.posAtCoords({ left: event.clientX, top: event.clientY })?.pos
+            editor.commands.uploadImages({ files, position: at == null ? null : blockBoundary(view.state.doc, at) })
             return true
           },
           handlePaste(_view, event) {

@@ -180,3 +180,33 @@ def test_an_editor_puts_charts_a_table_and_a_callout_in_the_body(live_server, ed
         assert reader.evaluate("document.documentElement.scrollWidth") <= 390  # nothing sticks out sideways
     finally:
         phone.close()
+
+
+_PASTE_HTML = """([selector, html]) => {
+  const transfer = new DataTransfer()
+  transfer.setData("text/html", html)
+  transfer.setData("text/plain", "Region\\tGW\\nEU\\t12")
+  // A spreadsheet also puts a picture of the cells on the clipboard.
+  transfer.items.add(new File([new Uint8Array([137, 80, 78, 71])], "cells.png", { type: "image/png" }))
+  const target = document.querySelector(selector)
+  target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }))
+}"""
+
+
+def test_a_pasted_spreadsheet_range_stays_a_table_and_other_files_are_refused(editor_page):
+    page = editor_page
+    editor = page.locator(EDITOR)
+    editor.click()
+    editor.press_sequentially("Capacity by region:")
+    html = "<table><tr><th>Region</th><th>GW</th></tr><tr><td>EU</td><td>12</td></tr></table>"
+    page.evaluate(_PASTE_HTML, [EDITOR, html])
+    expect(editor.locator("table th")).to_have_count(2)
+    expect(editor.locator("table td").first).to_have_text("EU")
+    expect(page.locator("dialog.vivold-image-dialog")).to_have_count(0)  # the table, not its picture
+
+    box = editor.bounding_box()
+    pdf = base64.b64encode(b"%PDF-1.4 report").decode()
+    page.evaluate(_DROP, [EDITOR, pdf, "report.pdf", "application/pdf", box["x"] + 40, box["y"] + 10])
+    expect(page.locator(".vivold-editor-message")).to_contain_text("Only JPEG, PNG, WebP or GIF images")
+    expect(page.locator("dialog.vivold-image-dialog")).to_have_count(0)
+    assert "report" not in page.locator("#id_body").input_value()
