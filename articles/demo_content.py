@@ -312,6 +312,7 @@ ARTICLES = [
 <li><strong>Local politics:</strong> communities and regulators are scrutinising the effect of large facilities on household bills, water use and land.</li>
 <li><strong>Equipment lead times:</strong> transformers, switchgear and turbines have their own supply chains, and they are under strain.</li>
 </ul>
+<table><tbody><tr><th colspan="1" rowspan="1"><p>Constraint</p></th><th colspan="1" rowspan="1"><p>What it holds up</p></th><th colspan="1" rowspan="1"><p>Who decides</p></th></tr><tr><td colspan="1" rowspan="1"><p>Grid connection</p></td><td colspan="1" rowspan="1"><p>Energising a finished campus</p></td><td colspan="1" rowspan="1"><p>Utilities and grid operators</p></td></tr><tr><td colspan="1" rowspan="1"><p>Firm supply</p></td><td colspan="1" rowspan="1"><p>Round-the-clock operation</p></td><td colspan="1" rowspan="1"><p>Generators, storage, purchase agreements</p></td></tr><tr><td colspan="1" rowspan="1"><p>Local consent</p></td><td colspan="1" rowspan="1"><p>Choosing and building a site</p></td><td colspan="1" rowspan="1"><p>Planning authorities and communities</p></td></tr><tr><td colspan="1" rowspan="1"><p>Equipment</p></td><td colspan="1" rowspan="1"><p>Substations and on-site generation</p></td><td colspan="1" rowspan="1"><p>Transformer and turbine makers</p></td></tr></tbody></table>
 <h2>How operators are responding</h2>
 <p>The biggest spenders are behaving more and more like energy companies. Common strategies include signing long-term purchase agreements for new generation, locating campuses beside existing power plants, investing in on-site generation and exploring nuclear options – from extending the life of existing reactors to backing small modular designs that remain largely unproven at commercial scale. Some are also designing facilities that can flex their demand when the grid is stressed, in exchange for a quicker connection.</p>
 <h3>Efficiency as a partial offset</h3>
@@ -324,6 +325,7 @@ ARTICLES = [
 <li><strong>Adjacent sectors benefit.</strong> Utilities, grid-equipment makers and power developers are becoming part of the AI investment story.</li>
 <li><strong>Returns may stretch.</strong> If expensive assets sit partly idle while waiting for power, the payback period lengthens.</li>
 </ol>
+<div class="callout"><p><strong>What to watch:</strong> energisation dates. Where a company gives them beside its capex guidance, the plan can be read as capacity; where it does not, treat the figure as an intention.</p></div>
 <h2>Policy pressure ahead</h2>
 <p>Governments are caught between courting AI investment and shielding consumers from higher bills. Expect more argument over who pays for grid upgrades, whether data centres should supply their own generation, and how connection requests should be prioritised. Jurisdictions that settle those questions quickly may attract a disproportionate share of new capacity.</p>
 <p>The AI build-out will continue, but its shape will be set as much by substations and power contracts as by chips and models.</p>""",

@@ -4,12 +4,16 @@ script, polyglot trailer or EXIF metadata (GPS position, camera serial)
 survives the upload."""
 
 import io
+import time
 import uuid
 import warnings
+from dataclasses import dataclass
 from pathlib import PurePath
+from urllib.parse import unquote
 
 from django import forms
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.template.defaultfilters import filesizeformat
@@ -20,6 +24,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 OUTPUT_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "GIF": "PNG"}
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}
 CONTENT_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# The narrower copies pages offer in srcset: a phone, a laptop's article column, a sharp one.
+VARIANT_WIDTHS = (480, 960, 1440)
 
 
 def image_reencode(*, upload: UploadedFile, max_bytes: int, max_pixels: int) -> SimpleUploadedFile:
@@ -89,10 +95,107 @@ class ReencodedImageField(forms.ImageField):
         return attrs
 
 
-def body_image_store(*, image: UploadedFile) -> str:
-    """Store an already re-encoded image for article bodies; return its absolute address."""
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image in storage: its site-relative (or CDN) address and intrinsic size."""
+
+    name: str
+    url: str
+    width: int
+    height: int
+    # Smaller copies for srcset, (width, address), narrowest first.
+    variants: tuple[tuple[int, str], ...] = ()
+
+
+def variant_name(name: str, width: int) -> str:
+    path = PurePath(name)
+    return str(path.with_name(f"{path.stem}-{width}w{path.suffix}"))
+
+
+def image_variants_create(*, name: str) -> list[str]:
+    """Write the narrower copies of a stored image that pages offer in ``srcset``.
+
+    The image was re-encoded on upload; its copies keep its format and carry
+    no metadata either. Widths the image does not exceed are skipped."""
+    created = []
+    with default_storage.open(name, "rb") as stored, Image.open(stored) as image:
+        missing = [
+            width
+            for width in VARIANT_WIDTHS
+            if width < image.width and not default_storage.exists(variant_name(name, width))
+        ]
+        if not missing:  # the header alone told: nothing to decode
+            return created
+        output_format = image.format
+        image.load()
+        options = {"JPEG": {"quality": 82, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 82}}
+        for width in missing:
+            height = max(1, round(image.height * width / image.width))
+            # reducing_gap: a cheap box reduction first, then Lanczos: as sharp, twice as fast on a 35 MP upload.
+            copy = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            buffer = io.BytesIO()
+            copy.save(buffer, format=output_format, **options.get(output_format, {}))
+            created.append(default_storage.save(variant_name(name, width), ContentFile(buffer.getvalue())))
+    return created
+
+
+def body_image_store(*, image: UploadedFile) -> StoredImage:
+    """Store an already re-encoded image for article bodies, with its narrower copies.
+
+    Its address is site-relative (``/media/…``): bodies never name a host, so
+    they survive a change of domain; feeds and mail make it absolute."""
     suffix = PurePath(image.name or "").suffix
     name = default_storage.save(f"articles/body/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}", image)
-    url = default_storage.url(name)
-    # Absolute on the public origin: bodies are also sent in digests.
-    return f"{settings.SITE_URL}{url}" if url.startswith("/") else url
+    image_variants_create(name=name)
+    info = stored_image(name)
+    if info is None:  # pragma: no cover - just written
+        raise forms.ValidationError("The image could not be stored.", code="not_stored")
+    return info
+
+
+def media_name(url: str) -> str | None:
+    """The storage name behind a media address, or None for anything else."""
+    if not url.startswith(settings.MEDIA_URL) or len(url) == len(settings.MEDIA_URL):
+        return None
+    name = unquote(url[len(settings.MEDIA_URL) :])
+    if ".." in PurePath(name).parts or name.startswith("/"):
+        return None
+    return name
+
+
+_INFO_SECONDS = 300
+_info_memo: dict[str, tuple[float, StoredImage | None]] = {}
+
+
+def stored_image(name: str) -> StoredImage | None:
+    """What pages need to show a stored image, or None when its file is missing.
+
+    Remembered for a few minutes per process: pages ask for the same images
+    again and again, and names are random, so a file only ever appears once."""
+    now = time.monotonic()
+    memo = _info_memo.get(name)
+    if memo is not None and memo[0] > now:
+        return memo[1]
+    info = _stored_image_read(name)
+    if len(_info_memo) > 4096:
+        _info_memo.clear()
+    _info_memo[name] = (now + _INFO_SECONDS, info)
+    return info
+
+
+def stored_images_forget() -> None:
+    _info_memo.clear()
+
+
+def _stored_image_read(name: str) -> StoredImage | None:
+    try:
+        with default_storage.open(name, "rb") as stored, Image.open(stored) as image:
+            width, height = image.size
+    except (FileNotFoundError, UnidentifiedImageError, OSError, ValueError):
+        return None
+    variants = tuple(
+        (w, default_storage.url(variant_name(name, w)))
+        for w in VARIANT_WIDTHS
+        if w < width and default_storage.exists(variant_name(name, w))
+    )
+    return StoredImage(name=name, url=default_storage.url(name), width=width, height=height, variants=variants)

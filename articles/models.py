@@ -11,9 +11,12 @@ from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
-from django_prose_editor.fields import ProseEditorField
+from django_prose_editor.fields import ProseEditorField, create_sanitizer
 
 from vivold.links import named_url
+
+from .body import body_media_relative
+from .images import image_variants_create
 
 WORDS_PER_MINUTE = 230
 RELATED_ARTICLES_SHOWN = 3
@@ -101,7 +104,9 @@ class Article(models.Model):
     )
     body = ProseEditorField(
         config={"extensions": settings.DJANGO_PROSE_EDITOR_DEFAULT_EXTENSIONS},
-        sanitize=True,
+        # nh3 against what the editor's extensions make (applied last to first),
+        # then our own images addressed site-relative.
+        sanitize=[body_media_relative, create_sanitizer],
     )
     author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="articles")
     topics = models.ManyToManyField(Topic, related_name="articles")
@@ -186,6 +191,15 @@ class Article(models.Model):
         self.word_count = len(self.body_text.split())
         self.reading_time = max(1, math.ceil(self.word_count / WORDS_PER_MINUTE))
         super().save(*args, **kwargs)
+        if self.hero_image:
+            self.hero_image_variants_create()
+
+    def hero_image_variants_create(self) -> None:
+        """The hero image's narrower copies for cards and pages (kept if already there)."""
+        try:
+            image_variants_create(name=self.hero_image.name)
+        except (FileNotFoundError, OSError):
+            pass  # a missing file is shown as a plain image with its alt text
 
     def related_for_page(self) -> list["Article"]:
         """The editor's picks in their order, filled up to three with recent

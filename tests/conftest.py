@@ -43,6 +43,17 @@ def _clean_cache():
 
 
 @pytest.fixture(autouse=True)
+def _forget_rendered_bodies():
+    """Each test sees the media files it made: no body or image remembered from another."""
+    from articles.body import _body_for_page
+    from articles.images import stored_images_forget
+
+    _body_for_page.cache_clear()
+    stored_images_forget()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _celery_in_process(request):
     """Unit tests run tasks in-process; tests marked `worker` use a real worker."""
     from vivold.celery import app

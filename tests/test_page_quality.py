@@ -33,6 +33,7 @@ VNU_JAR = Path(os.environ.get("VNU_JAR", settings.BASE_DIR / "var/node/node_modu
 PAGES = {
     "home": lambda demo: reverse("articles:home"),
     "article": lambda demo: demo.article.get_absolute_url(),
+    "article-with-table": lambda demo: reverse("articles:detail", args=["ai-data-centre-capex-power-constraint"]),
     "topic": lambda demo: demo.topic.get_absolute_url(),
     "search": lambda demo: reverse("articles:search") + "?q=electricity",
     "search-no-results": lambda demo: reverse("articles:search") + "?q=zzzzqx",

@@ -7,7 +7,8 @@ language, which still renders the admin and the emails (``templates/``).
 Globals: ``static('css/site.css')``; ``link('articles:home')`` and
 ``link('articles:topic', slug)``, remembered per process (vivold/links.py);
 ``url(name, **kwargs)`` for any other pattern; ``article_outline(article)``,
-``article_image_url(article)`` and ``article_json_ld(article, topics)``.
+``article_image_url(article)``, ``hero_img(article, sizes=…, lazy=…)`` (srcset and
+sizes from the image's narrower copies) and ``article_json_ld(article, topics)``.
 Filters: ``when|iso`` and ``when|day_month_year`` (``date:'c'`` and
 ``date:'j F Y'`` without the general format parser), ``text|clip(300)``, and
 Django's ``date``, ``pluralize``, ``truncatechars`` and ``linebreaksbr``."""
@@ -21,6 +22,8 @@ from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
 from jinja2 import Environment
 
+from articles.body import body_for_page, responsive_img
+from articles.images import stored_image
 from articles.models import Article, Topic
 from articles.reading import body_outline
 from articles.seo import article_structured_data, hero_image_url, json_ld_script
@@ -70,6 +73,26 @@ def article_json_ld(article: Article, topics: list[Topic]) -> SafeString:
     return json_ld_script(article_structured_data(article, topics))
 
 
+HERO_SIZES = "(min-width: 44rem) 42rem, calc(100vw - 2rem)"
+CARD_SIZES = "(min-width: 40rem) 12rem, calc(100vw - 2rem)"
+
+
+def hero_img(article: Article, *, sizes: str = HERO_SIZES, lazy: bool = False) -> SafeString:
+    """The article's hero image, responsive; empty when it has none."""
+    if not article.hero_image:
+        return SafeString("")
+    name = article.hero_image.name
+    markup = responsive_img(
+        stored_image(name),
+        src=article.hero_image.url,
+        alt=article.hero_image_alt,
+        sizes=sizes,
+        lazy=lazy,
+        extra=None if lazy else {"fetchpriority": "high"},
+    )
+    return SafeString(markup)  # every attribute escaped by responsive_img
+
+
 def environment(**options) -> Environment:
     options.pop("autoescape", None)  # always on, whatever the settings say
     env = Environment(autoescape=True, **options)
@@ -77,7 +100,9 @@ def environment(**options) -> Environment:
         static=static,
         link=named_url,
         url=url,
-        article_outline=lambda article: body_outline(article.body),
+        article_outline=lambda article: body_outline(body_for_page(article.body)),
+        hero_img=hero_img,
+        CARD_SIZES=CARD_SIZES,
         article_image_url=hero_image_url,
         article_json_ld=article_json_ld,
     )

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
+from js_asset import static_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -227,6 +229,10 @@ EMAIL_TIMEOUT = 30
 
 LOGIN_URL = "admin:login"
 
+# The article body editor: what an analyst needs (charts as figures with alt
+# text and captions, uploaded, dropped or pasted; tables with a header row;
+# callouts) and nothing else. The sanitizer is derived from this same list
+# (articles/editor.py has the processors of our own extensions).
 DJANGO_PROSE_EDITOR_DEFAULT_EXTENSIONS = {
     "Bold": True,
     "Italic": True,
@@ -236,10 +242,25 @@ DJANGO_PROSE_EDITOR_DEFAULT_EXTENSIONS = {
     "ListItem": True,
     "Blockquote": True,
     "Link": {"enableTarget": False, "protocols": ["http", "https", "mailto"]},
+    "Figure": True,
     "Image": True,
+    "Caption": True,
+    "ImageUpload": {"uploadUrl": reverse_lazy("admin:articles_article_upload_image")},
+    "DataTable": True,
+    "TableRow": True,
+    "TableHeader": True,
+    "TableCell": True,
+    "Callout": True,
     "HardBreak": True,
     "HorizontalRule": True,
+    "NoSpellCheck": False,  # the package turns the browser's spellcheck off by default
+    "SpellCheck": True,
 }
+from articles import editor as _body_editor  # noqa: E402 - processors only, no models
+
+DJANGO_PROSE_EDITOR_EXTENSIONS = [
+    {"js": [static_lazy("js/article-editor.js")], "extensions": _body_editor.PROCESSORS},
+]
 
 LOGGING = {
     "version": 1,

@@ -6,7 +6,6 @@ import struct
 import zlib
 
 import pytest
-from bs4 import BeautifulSoup
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.forms import ValidationError
 from django.urls import reverse
@@ -228,21 +227,32 @@ def test_uploads_are_for_editors_only(client):
 
 
 @pytest.mark.django_db
-def test_editors_upload_body_images_and_get_an_address_to_paste(admin_client, client, media_root, settings):
+def test_editors_upload_body_images_and_get_a_site_relative_address(admin_client, client, media_root, settings):
     url = reverse("admin:articles_article_upload_image")
-    page = admin_client.get(url)
-    assert page.status_code == 200
-    assert 'enctype="multipart/form-data"' in page.content.decode()
-    response = admin_client.post(url, {"image": upload(png_with_text() + SECRET, "chart.png", "image/png")})
-    assert response.status_code == 200
-    address = BeautifulSoup(response.content.decode(), "html.parser").find(id="image-address")["value"]
-    assert address.startswith(f"{settings.SITE_URL}/media/articles/body/") and address.endswith(".png")
-    path = address.removeprefix(settings.SITE_URL)
-    stored = (media_root / path.removeprefix("/media/")).read_bytes()
+    assert admin_client.get(url).status_code == 405  # the editor's Image button posts; nothing to show
+    big = io.BytesIO()
+    Image.new("RGB", (1200, 600), (20, 90, 170)).save(big, format="PNG", pnginfo=PngImagePlugin.PngInfo())
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "private note: taken at home")
+    with_text = io.BytesIO()
+    Image.open(io.BytesIO(big.getvalue())).save(with_text, format="PNG", pnginfo=info)
+    response = admin_client.post(url, {"image": upload(with_text.getvalue() + SECRET, "chart.png", "image/png")})
+    assert response.status_code == 201
+    answer = response.json()
+    address = answer["src"]
+    # Site-relative: no host baked into the body, whatever SITE_URL says.
+    assert address.startswith("/media/articles/body/") and address.endswith(".png")
+    assert settings.SITE_URL not in address and "//" not in address
+    assert (answer["width"], answer["height"]) == (1200, 600)
+    stored = (media_root / address.removeprefix("/media/")).read_bytes()
     assert SECRET not in stored and b"private note" not in stored
-    assert client.get(path).status_code == 200
-    # The article form links to the upload page.
-    assert url in admin_client.get(reverse("admin:articles_article_add")).content.decode()
+    assert client.get(address).status_code == 200
+    # Narrower copies for srcset, as wide as asked and no wider than the original.
+    for width in (480, 960):
+        copy = media_root / address.removeprefix("/media/").replace(".png", f"-{width}w.png")
+        with Image.open(copy) as image:
+            assert image.size == (width, width // 2)
+    assert not (media_root / address.removeprefix("/media/").replace(".png", "-1440w.png")).exists()
 
 
 @pytest.mark.django_db
@@ -250,12 +260,28 @@ def test_body_image_upload_refuses_svg_and_strangers(admin_client, client, media
     url = reverse("admin:articles_article_upload_image")
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
     response = admin_client.post(url, {"image": upload(svg, "x.svg", "image/svg+xml")})
-    assert response.status_code == 200
-    assert "Upload a JPEG, PNG, WebP or GIF image" in response.content.decode()
+    assert response.status_code == 400
+    assert "Upload a JPEG, PNG, WebP or GIF image" in response.json()["error"]
     assert not media_root.exists() or not any(media_root.rglob("*.*"))
-    assert admin_client.post(url, {}).status_code == 200  # nothing chosen: the form says so
+    nothing = admin_client.post(url, {})
+    assert nothing.status_code == 400 and nothing.json()["error"]
     anonymous = client.post(url, {"image": upload(png_with_text(), "x.png", "image/png")})
     assert anonymous.status_code == 302 and reverse("admin:login") in anonymous["Location"]
+
+
+@pytest.mark.django_db
+def test_body_image_upload_needs_the_csrf_token(media_root):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    User.objects.create_superuser("ed", "ed@example.com", "x" * 20)
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="ed", password="x" * 20)
+    response = client.post(
+        reverse("admin:articles_article_upload_image"), {"image": upload(png_with_text(), "x.png", "image/png")}
+    )
+    assert response.status_code == 403
+    assert not media_root.exists() or not any(media_root.rglob("*.*"))
 
 
 @pytest.mark.django_db
