@@ -45,7 +45,14 @@ class PublishedArticleSearch(AutocompleteJsonView):
         return {"id": str(obj.pk), "text": f"{obj.title} · {date_filter(timezone.localtime(obj.published_at), 'j M Y')}"}
 
 
-class PublishedArticlesMixin:
+class IdsOnlyMixin:
+    """Re-showing a refused form: ignore values that are not ids (the admin's widget would crash on them)."""
+
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, [v for v in value if str(v).isdigit()], attr)
+
+
+class PublishedArticlesMixin(IdsOnlyMixin):
     def get_url(self) -> str:
         return reverse("admin:digests_digest_article_search")
 
@@ -55,6 +62,10 @@ class PublishedArticlePicker(PublishedArticlesMixin, AutocompleteSelectMultiple)
 
 
 class PublishedArticleSelect(PublishedArticlesMixin, AutocompleteSelect):
+    pass
+
+
+class SubscriberPicker(IdsOnlyMixin, AutocompleteSelect):
     pass
 
 
@@ -110,7 +121,7 @@ class SendArticleForm(forms.Form):
 class PreviewForm(forms.Form):
     subscriber = forms.ModelChoiceField(
         queryset=Subscriber.objects.all(),
-        widget=AutocompleteSelect(
+        widget=SubscriberPicker(
             Delivery._meta.get_field("subscriber"), admin.site, attrs={"data-placeholder": "Search by email"}
         ),
         label="Subscriber",
@@ -324,7 +335,8 @@ class DigestAdmin(admin.ModelAdmin):
             title="Send one article",
             recent=Digest.objects.filter(kind=Digest.Kind.ARTICLE).select_related("article")[:10],
         )
-        return TemplateResponse(request, "admin/digests/digest/send_article.html", context)
+        status = 400 if request.method == "POST" else 200  # here only when the form was refused
+        return TemplateResponse(request, "admin/digests/digest/send_article.html", context, status=status)
 
     def progress_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         digest = self._digest(request, pk)
