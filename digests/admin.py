@@ -42,7 +42,10 @@ class PublishedArticleSearch(AutocompleteJsonView):
         return articles.order_by("-published_at", "-pk")
 
     def serialize_result(self, obj, to_field_name):
-        return {"id": str(obj.pk), "text": f"{obj.title} · {date_filter(timezone.localtime(obj.published_at), 'j M Y')}"}
+        return {
+            "id": str(obj.pk),
+            "text": f"{obj.title} · {date_filter(timezone.localtime(obj.published_at), 'j M Y')}",
+        }
 
 
 class IdsOnlyMixin:
@@ -72,7 +75,7 @@ class SubscriberPicker(IdsOnlyMixin, AutocompleteSelect):
 class DigestForm(forms.ModelForm):
     class Meta:
         model = Digest
-        fields = "__all__"
+        fields = ["cadence", "period_start", "period_end", "subject", "intro", "articles"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -100,7 +103,7 @@ class DigestForm(forms.ModelForm):
 class SendArticleForm(forms.Form):
     article = forms.ModelChoiceField(
         queryset=Article.objects.all(),
-        widget=PublishedArticleSelect(Digest._meta.get_field("articles"), admin.site),
+        widget=PublishedArticleSelect(Digest._meta.get_field("articles"), admin.site, attrs={"data-width": "100%"}),
         help_text="Published articles whose date has come. Type a few letters of the title.",
     )
     intro = forms.CharField(
@@ -122,7 +125,9 @@ class PreviewForm(forms.Form):
     subscriber = forms.ModelChoiceField(
         queryset=Subscriber.objects.all(),
         widget=SubscriberPicker(
-            Delivery._meta.get_field("subscriber"), admin.site, attrs={"data-placeholder": "Search by email"}
+            Delivery._meta.get_field("subscriber"),
+            admin.site,
+            attrs={"data-placeholder": "Search by email", "data-width": "100%"},
         ),
         label="Subscriber",
         help_text="Type part of an address.",
@@ -140,6 +145,12 @@ class DigestAdmin(admin.ModelAdmin):
     readonly_fields = ["kind", "article_link", "left_out", *STATUS_FIELDS]
     change_list_template = "admin/digests/digest/change_list.html"
 
+    def view_on_site(self, digest: Digest) -> str | None:
+        # The web archive shows an edition once it goes out.
+        if digest.status in (Digest.Status.SENDING, Digest.Status.SENT):
+            return digest.get_absolute_url()
+        return None
+
     def get_fields(self, request: HttpRequest, obj: Digest | None = None) -> list[str]:
         if obj is not None and obj.kind == Digest.Kind.ARTICLE:
             return ["kind", "article_link", "subject", "intro", "left_out", *STATUS_FIELDS]
@@ -147,7 +158,7 @@ class DigestAdmin(admin.ModelAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "articles":
-            kwargs["widget"] = PublishedArticlePicker(db_field, self.admin_site)
+            kwargs["widget"] = PublishedArticlePicker(db_field, self.admin_site, attrs={"data-width": "100%"})
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
@@ -185,9 +196,7 @@ class DigestAdmin(admin.ModelAdmin):
             entries = [(entry.title, entry.reason) for entry in edition_contents(digest).withheld]
         if not entries:
             return "Nothing: every picked article is published."
-        return format_html(
-            '<ul class="digest-withheld">{}</ul>', format_html_join("", "<li>“{}”: {}</li>", entries)
-        )
+        return format_html('<ul class="digest-withheld">{}</ul>', format_html_join("", "<li>“{}”: {}</li>", entries))
 
     def get_urls(self):
         view = self.admin_site.admin_view

@@ -163,8 +163,7 @@ def digest_send(*, digest: Digest) -> Digest:
             if not contents.articles:
                 reasons = "; ".join(f"“{w.title}”: {w.reason}" for w in contents.withheld)
                 raise NothingToSend(
-                    "Nothing to send: this edition has no published article"
-                    + (f" ({reasons})." if reasons else ".")
+                    "Nothing to send: this edition has no published article" + (f" ({reasons})." if reasons else ".")
                 )
             digest.status = Digest.Status.SENDING
             digest.started_at = timezone.now()

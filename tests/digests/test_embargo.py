@@ -167,7 +167,10 @@ def test_the_form_refuses_a_newly_picked_draft_and_shows_what_is_left_out(client
     }
     refused = client.post(change, form)
     assert refused.status_code == 200
-    assert "Only published articles can be picked" in refused.content.decode() and "Fresh draft" in refused.content.decode()
+    assert (
+        "Only published articles can be picked" in refused.content.decode()
+        and "Fresh draft" in refused.content.decode()
+    )
     assert not edition.articles.filter(pk=new_draft.pk).exists()
     # Already-picked articles that were embargoed later stay in the edition (and stay left out).
     form["articles"].remove(new_draft.pk)

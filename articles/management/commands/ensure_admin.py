@@ -32,7 +32,9 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         user_model.objects.create_superuser(username=username, email=email, password=password)
         self.stdout.write(
-            self.style.SUCCESS(f"Created an admin account. Log in at /admin/ as {username} / {password} (email {email})")
+            self.style.SUCCESS(
+                f"Created an admin account. Log in at /admin/ as {username} / {password} (email {email})"
+            )
         )
         self.stdout.write("This password is shown only now; `python manage.py changepassword admin` sets a new one.")
         self.stdout.write(f"Tests of a digest sent from the admin go to {email} (with no EMAIL_URL: to this console).")
