@@ -219,3 +219,18 @@ def test_no_embargoed_article_reaches_a_mail_or_the_archive(celery_worker, smtp_
     assert all("draft" in entry["reason"] or "scheduled for" in entry["reason"] for entry in edition.withheld)
     page = client.get(edition.get_absolute_url()).content.decode()
     assert "/articles/live/" in page and not _slugs(page) & EMBARGOED
+
+
+@pytest.mark.django_db(transaction=True)  # the command commits, as it does in a terminal
+def test_send_digest_command_says_why_an_edition_with_nothing_published_is_not_sent(markets, mailoutbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    edition = _edition(markets)
+    edition.articles.remove(Article.objects.get(slug="live"))
+    SubscriberFactory()
+    err = StringIO()
+    call_command("send_digest", "--digest", str(edition.pk), stdout=StringIO(), stderr=err)
+    assert "Nothing to send" in err.getvalue() and "scheduled for" in err.getvalue()
+    assert mailoutbox == []
