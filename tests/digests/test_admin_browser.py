@@ -94,7 +94,6 @@ def test_send_now_shows_the_count_and_sends_only_after_confirming(
     page.get_by_role("link", name="Send now…").click()
     assert page.locator("#recipient-count").inner_text() == "2"
     assert "Embargoed research" in page.locator(".digest-withheld").inner_text()
-    page.screenshot(path="/tmp/i13-send-now-test.png")
     # Nothing has gone yet: the question is all that happened.
     edition.refresh_from_db()
     assert edition.status == Digest.Status.DRAFT and not Delivery.objects.exists() and smtp_sink.messages == []

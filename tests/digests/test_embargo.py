@@ -17,6 +17,7 @@ from articles.models import Article, Topic
 from digests.building import NothingToSend, edition_contents
 from digests.models import Delivery, Digest
 from digests.services import digest_preview, digest_recipients, digest_send, digest_send_test
+from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
 from tests.integration import celery_worker, smtp_sink  # noqa: F401 - fixtures
 
@@ -179,12 +180,17 @@ def test_the_form_refuses_a_newly_picked_draft_and_shows_what_is_left_out(client
 
 
 @pytest.mark.django_db
-def test_send_now_page_lists_what_is_left_out(client, editor, edition):
+def test_send_now_page_lists_what_is_left_out(client, editor, edition, mailoutbox, django_capture_on_commit_callbacks):
     SubscriberFactory()
     page = client.get(reverse("admin:digests_digest_send_now", args=[edition.pk]))
     assert page.context["recipients"] == 1
     assert len(page.context["withheld"]) == 4
     assert "Left out" in page.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = client.post(reverse("admin:digests_digest_send_now", args=[edition.pk]), {"confirm": "send"})
+    progress = client.get(sent.url).content.decode()
+    assert "Left out of every mail" in progress and progress.count("scheduled for") == 2
+    assert [m.to for m in mailoutbox] == [[Subscriber.objects.get().email]]
 
 
 # End to end: a real worker, a real SMTP server
