@@ -11,6 +11,7 @@ from .page_cache import reader_page
 from .search import MAX_QUERY_LENGTH, query_clean, search_highlights
 
 ARTICLES_PER_PAGE = 10
+LATEST_SHOWN = 5  # on a search with no hits and on the 404 page
 
 
 def _page(request: HttpRequest, queryset):
@@ -77,4 +78,6 @@ def search(request: HttpRequest) -> HttpResponse:
         page.object_list = list(page.object_list)
         search_highlights(page.object_list, query)
         context.update(page_obj=page, page_query=urlencode({"q": query}) + "&")
+        if not page.paginator.count:  # a way on: the newest pieces
+            context["latest"] = list(Article.objects.published().for_listing()[:LATEST_SHOWN])
     return render(request, "articles/search.html", context, status=status)

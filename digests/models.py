@@ -12,12 +12,21 @@ class DigestQuerySet(models.QuerySet):
         return self.filter(status__in=[Digest.Status.SENDING, Digest.Status.SENT])
 
     def previous_edition(self, *, cadence: str, before) -> "Digest | None":
-        """The last edition of this cadence that went out before `before`."""
-        return self.archived().filter(cadence=cadence, period_end__lt=before).order_by("-period_end").first()
+        """The last digest of this cadence that went out before `before`."""
+        return (
+            self.archived()
+            .filter(kind=Digest.Kind.DIGEST, cadence=cadence, period_end__lt=before)
+            .order_by("-period_end")
+            .first()
+        )
 
 
 class Digest(models.Model):
-    """One edition of the digest for one cadence and period."""
+    """One edition: the digest of one cadence and period, or one article mailed on its own."""
+
+    class Kind(models.TextChoices):
+        DIGEST = "digest", "Digest"
+        ARTICLE = "article", "Single article"
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -25,7 +34,15 @@ class Digest(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
 
-    cadence = models.CharField(max_length=6, choices=Subscriber.Cadence.choices)
+    kind = models.CharField(max_length=7, choices=Kind.choices, default=Kind.DIGEST)
+    # A digest goes to the subscribers of its cadence; a single article to everyone whose
+    # topics include it, whatever their cadence (its cadence stays blank).
+    cadence = models.CharField(max_length=6, choices=Subscriber.Cadence.choices, blank=True)
+    # The article of a single-article edition: one such edition per article, so a reader
+    # gets each article mailed on its own at most once.
+    article = models.ForeignKey(
+        Article, on_delete=models.PROTECT, null=True, blank=True, related_name="single_editions", editable=False
+    )
     period_start = models.DateTimeField()
     period_end = models.DateTimeField()
     subject = models.CharField(max_length=200)
@@ -38,13 +55,24 @@ class Digest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # What sending left out and why ([{"article": id, "title": …, "reason": …}]), recorded
+    # when the edition starts going out and whenever a worker finds more.
+    withheld = models.JSONField(default=list, blank=True, editable=False)
 
     objects = DigestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-period_end"]
         constraints = [
-            models.UniqueConstraint(fields=["cadence", "period_end"], name="digest_one_per_cadence_period"),
+            models.UniqueConstraint(
+                fields=["cadence", "period_end"], condition=Q(kind="digest"), name="digest_one_per_cadence_period"
+            ),
+            models.UniqueConstraint(fields=["article"], condition=Q(kind="article"), name="digest_one_per_article"),
+            models.CheckConstraint(
+                condition=Q(kind="digest", article__isnull=True, cadence__in=["daily", "weekly"])
+                | Q(kind="article", article__isnull=False),
+                name="digest_kind_fields",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -52,6 +80,13 @@ class Digest(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("digests:detail", kwargs={"pk": self.pk})
+
+    @property
+    def label(self) -> str:
+        """What readers and editors call it: "Weekly digest", "Daily digest", "Single article"."""
+        if self.kind == self.Kind.ARTICLE:
+            return "Single article"
+        return f"{self.get_cadence_display()} digest"
 
 
 class DeliveryQuerySet(models.QuerySet):

@@ -25,16 +25,17 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import make_msgid, sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from newsletter.emails import absolute, inline_css, subscriber_links, subscriber_message
+from newsletter.emails import absolute, render_mail, subscriber_links, subscriber_message
 from newsletter.models import Subscriber
 from newsletter.services import subscriber_record_hard_bounce
 
+from .building import NothingToSend, digest_withheld_record, edition_contents, edition_recipients
 from .models import Delivery, Digest
 
 logger = logging.getLogger(__name__)
@@ -85,7 +86,9 @@ def digest_build(*, cadence: str, now: datetime | None = None) -> Digest | None:
     """
     slot = digest_slot(cadence=cadence, now=now)
     with transaction.atomic():
-        digest = Digest.objects.select_for_update().filter(cadence=cadence, period_end=slot).first()
+        digest = (
+            Digest.objects.select_for_update().filter(kind=Digest.Kind.DIGEST, cadence=cadence, period_end=slot).first()
+        )
         if digest is not None and digest.status in (Digest.Status.SENDING, Digest.Status.SENT):
             return digest
         previous = Digest.objects.previous_edition(cadence=cadence, before=slot)
@@ -110,7 +113,7 @@ def digest_build(*, cadence: str, now: datetime | None = None) -> Digest | None:
                     )
             except IntegrityError:
                 # Another run built this edition a moment ago (one per cadence and period).
-                return Digest.objects.get(cadence=cadence, period_end=slot)
+                return Digest.objects.get(kind=Digest.Kind.DIGEST, cadence=cadence, period_end=slot)
         else:
             digest.period_start = start
             digest.status = Digest.Status.SCHEDULED
@@ -123,12 +126,9 @@ def digest_build(*, cadence: str, now: datetime | None = None) -> Digest | None:
 
 
 def digest_recipients(digest: Digest):
-    """Active subscribers of the digest's cadence for whom it holds at least one article."""
-    topic_ids = Article.topics.through.objects.filter(article__digests=digest).values("topic_id")
-    chosen = Subscriber.topics.through.objects.filter(subscriber=OuterRef("pk"))
-    return Subscriber.objects.filter(status=Subscriber.Status.ACTIVE, cadence=digest.cadence).filter(
-        ~Exists(chosen) | Exists(chosen.filter(topic_id__in=topic_ids))
-    )
+    """Active subscribers for whom the edition holds at least one article that may go out now
+    (a digest: of its cadence; a single article: whatever their cadence)."""
+    return edition_recipients(digest)
 
 
 def deliveries_create(*, digest: Digest) -> int:
@@ -147,7 +147,11 @@ def deliveries_create(*, digest: Digest) -> int:
 
 def digest_send(*, digest: Digest) -> Digest:
     """Start sending: write the ledger and hand it to the workers. Idempotent: an edition
-    already sending only gets its workers woken, a sent one is left alone."""
+    already sending only gets its workers woken, a sent one is left alone.
+
+    Raises NothingToSend when none of its articles may go out now (drafts, scheduled);
+    those left out of an edition that does go are recorded in `digest.withheld`.
+    """
     from .tasks import deliveries_send_task
 
     with transaction.atomic():
@@ -155,9 +159,16 @@ def digest_send(*, digest: Digest) -> Digest:
         if digest.status == Digest.Status.SENT:
             return digest
         if digest.status != Digest.Status.SENDING:
+            contents = edition_contents(digest)
+            if not contents.articles:
+                reasons = "; ".join(f"“{w.title}”: {w.reason}" for w in contents.withheld)
+                raise NothingToSend(
+                    "Nothing to send: this edition has no published article" + (f" ({reasons})." if reasons else ".")
+                )
             digest.status = Digest.Status.SENDING
             digest.started_at = timezone.now()
-            digest.save(update_fields=["status", "started_at"])
+            digest.withheld = [entry.as_record() for entry in contents.withheld]
+            digest.save(update_fields=["status", "started_at", "withheld"])
             digest.recipients_count = deliveries_create(digest=digest)
             digest.save(update_fields=["recipients_count"])
         for _ in range(_setting("DIGEST_SEND_LANES", 4)):
@@ -201,30 +212,33 @@ class RenderedDigest:
 
 
 def digest_render(*, digest: Digest, articles: list[Article]) -> RenderedDigest:
-    from django.template.loader import render_to_string
-
     context = {
         "digest": digest,
         "articles": articles,
+        "article": articles[0] if articles else None,
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "archive_url": absolute(reverse("digests:detail", kwargs={"pk": digest.pk})),
         "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
         "preferences_url": PREFERENCES_PLACEHOLDER,
     }
-    text = render_to_string("digests/email/digest.txt", context)
-    html = inline_css(render_to_string("digests/email/digest.html", context))
+    template = "digests/email/article" if digest.kind == Digest.Kind.ARTICLE else "digests/email/digest"
+    text, html = render_mail(template, context)
     return RenderedDigest(subject=digest.subject, text=text, html=html)
 
 
 class DigestRenderer:
-    """Picks each subscriber's articles and renders each distinct selection once."""
+    """Picks each subscriber's articles and renders each distinct selection once.
+
+    Only articles that may go out when it is built (published and due) are in any mail;
+    `withheld` lists the others, with the reason.
+    """
 
     def __init__(self, digest: Digest):
         self.digest = digest
-        self.articles = list(
-            digest.articles.all().select_related("author").prefetch_related("topics").order_by("-published_at", "-pk")
-        )
+        contents = edition_contents(digest)
+        self.articles = contents.articles
+        self.withheld = contents.withheld
         self._cache: dict[tuple[int, ...], RenderedDigest] = {}
         self._serialized: dict[int, SerializedDigest] = {}
 
@@ -330,9 +344,13 @@ def digest_preview(*, digest: Digest, subscriber: Subscriber):
 
 def digest_send_test(*, digest: Digest, email: str) -> None:
     """Send the full edition (every article) to an editor's address, marked as a test."""
-    rendered = DigestRenderer(digest).for_topics(frozenset())
+    renderer = DigestRenderer(digest)
+    rendered = renderer.for_topics(frozenset())
     if rendered is None:
-        raise ValueError("This digest has no articles yet.")
+        reasons = "; ".join(f"“{w.title}”: {w.reason}" for w in renderer.withheld)
+        raise NothingToSend(
+            "Nothing to send: this edition has no published article" + (f" ({reasons})." if reasons else ".")
+        )
     probe = Subscriber(email=email)  # never saved: its links only need to look right
     text, html = rendered.personalize({"unsubscribe_url": absolute("/"), "preferences_url": absolute("/")})
     message = subscriber_message(
@@ -567,7 +585,8 @@ def deliveries_send(*, digest: Digest, deadline: float | None = None, on_progres
     (only rows waiting for a retry time are left).
     """
     size = _setting("DIGEST_BATCH_SIZE", 100)
-    renderer = DigestRenderer(digest)
+    renderer = DigestRenderer(digest)  # the embargo checked again, as each lane starts
+    digest_withheld_record(digest=digest, withheld=renderer.withheld)
     after = 0
     while deadline is None or time.monotonic() < deadline:
         claimed = deliveries_claim(digest=digest, size=size, after=after)
@@ -634,4 +653,8 @@ def digests_due_send(*, cadence: str, now: datetime | None = None) -> Digest | N
     if digest is None:
         logger.info("no %s digest: nothing was published in the period", cadence)
         return None
-    return digest_send(digest=digest)
+    try:
+        return digest_send(digest=digest)
+    except NothingToSend as error:
+        logger.warning("%s digest %s not sent: %s", cadence, digest.pk, error)
+        return None

@@ -1,6 +1,8 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from articles.models import Article
+
 from .models import Digest
 
 
@@ -11,5 +13,6 @@ def digest_list(request: HttpRequest) -> HttpResponse:
 
 def digest_detail(request: HttpRequest, pk: int) -> HttpResponse:
     digest = get_object_or_404(Digest.objects.archived(), pk=pk)
-    articles = digest.articles.prefetch_related("topics").order_by("-published_at", "-pk")
+    # Through published(): an article unpublished or moved later is not shown, whatever the edition holds.
+    articles = Article.objects.published().filter(digests=digest).for_listing()
     return render(request, "digests/digest_detail.html", {"digest": digest, "articles": articles})

@@ -43,7 +43,10 @@ def inline_css(html: str) -> str:
 
 
 def render_mail(template: str, context: dict) -> tuple[str, str]:
-    """(plain text, HTML with inlined CSS) from `<template>.txt` and `<template>.html`."""
+    """(plain text, HTML with inlined CSS) from `<template>.txt` and `<template>.html`.
+
+    The HTML extends templates/email/base.html, the layout every mail shares."""
+    context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context}
     text = render_to_string(f"{template}.txt", context)
     html = inline_css(render_to_string(f"{template}.html", context))
     return text, html

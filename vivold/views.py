@@ -32,7 +32,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    """A way on: a search box and the latest articles."""
+    from articles.models import Article
+    from articles.views import LATEST_SHOWN
+
+    latest = list(Article.objects.published().for_listing()[:LATEST_SHOWN])
+    return render(request, "404.html", {"latest": latest}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

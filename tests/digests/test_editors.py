@@ -69,9 +69,21 @@ def test_send_a_test_to_myself(client, editor, digest, mailoutbox):
     assert client.get(reverse("admin:digests_digest_send_test", args=[digest.pk])).status_code == 405
 
 
-def test_send_now_then_watch_progress(client, editor, digest, mailoutbox, django_capture_on_commit_callbacks):
+def test_send_now_asks_first_then_sends_and_shows_progress(
+    client, editor, digest, mailoutbox, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:digests_digest_send_now", args=[digest.pk])
+    question = client.get(url)
+    assert question.status_code == 200
+    assert question.context["recipients"] == 2
+    assert "Send to 2 subscribers" in question.content.decode()
+    # A POST that is not the confirmation only asks again.
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("admin:digests_digest_send_now", args=[digest.pk]))
+        assert client.post(url).status_code == 200
+    assert mailoutbox == [] and not Delivery.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"confirm": "send"})
     assert response.url == reverse("admin:digests_digest_progress", args=[digest.pk])
     assert sorted(m.to[0] for m in mailoutbox) == ["all@example.com", "markets@example.com"]
     page = client.get(response.url)
@@ -79,7 +91,7 @@ def test_send_now_then_watch_progress(client, editor, digest, mailoutbox, django
     assert b'http-equiv="refresh"' not in page.content  # finished: no more refreshing
     # Sending again sends nothing.
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("admin:digests_digest_send_now", args=[digest.pk]))
+        client.post(url, {"confirm": "send"})
     assert len(mailoutbox) == 2
 
 
@@ -100,11 +112,16 @@ def test_change_form_offers_the_actions(client, editor, digest):
     page = client.get(reverse("admin:digests_digest_change", args=[digest.pk])).content.decode()
     for name in ("preview", "progress", "send_test", "send_now"):
         assert reverse(f"admin:digests_digest_{name}", args=[digest.pk]) in page
+    # The test's form is not inside the admin's form: browsers drop nested forms.
+    start = page.index('id="digest_form"')
+    main_form = page[start : page.index("</form>", start)]
+    assert 'id="digest-send-test"' not in main_form
+    assert 'id="digest-send-test"' in page and 'form="digest-send-test"' in main_form
 
 
 def test_admin_actions_need_staff(client, digest):
     url = reverse("admin:digests_digest_send_now", args=[digest.pk])
-    assert client.post(url).status_code == 302  # to the login page
+    assert client.post(url, {"confirm": "send"}).status_code == 302  # to the login page
     assert digest.deliveries.count() == 0
 
 

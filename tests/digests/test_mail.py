@@ -1,6 +1,6 @@
 """The digest mail, the ledger and the archive, in-process."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
 import pytest
@@ -47,13 +47,23 @@ def digest(topics):
         intro="This week: power & chips.\nSecond line.",
         status=Digest.Status.SENDING,
     )
+    # Published before the dates some tests travel to: an article not yet due would be left out.
+    day = datetime(2026, 11, 29, 9, tzinfo=UTC)
     edition.articles.set(
         [
             ArticleFactory(
-                slug="power", title="Power <b>grids</b> & AI", topics=[markets], key_insights="Grids decide <where>."
+                slug="power",
+                title="Power <b>grids</b> & AI",
+                topics=[markets],
+                key_insights="Grids decide <where>.",
+                published_at=day,
             ),
-            ArticleFactory(slug="rules", title="New procurement rules", topics=[policy]),
-            ArticleFactory(slug="both", title="Chips and rules", topics=[markets, policy]),
+            ArticleFactory(
+                slug="rules", title="New procurement rules", topics=[policy], published_at=day + timedelta(minutes=1)
+            ),
+            ArticleFactory(
+                slug="both", title="Chips and rules", topics=[markets, policy], published_at=day + timedelta(minutes=2)
+            ),
         ]
     )
     return edition

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
+from digests.building import NothingToSend, edition_contents
 from digests.models import Delivery, Digest
 from digests.services import digest_build, digest_recipients, digest_send
 from newsletter.models import Subscriber
@@ -45,7 +46,11 @@ class Command(BaseCommand):
             if edition.status == Digest.Status.SENT:
                 self.stdout.write(f"{edition}: already sent ({edition.sent_count} sent, {edition.failed_count} failed)")
                 continue
-            sending = digest_send(digest=edition)
+            try:
+                sending = digest_send(digest=edition)
+            except NothingToSend as error:
+                self.stderr.write(f"{edition}: {error}")
+                continue
             if no_wait:
                 self.stdout.write(f"{sending}: handed to the workers ({sending.recipients_count} recipients).")
             else:
@@ -65,8 +70,10 @@ class Command(BaseCommand):
                 self.stdout.write(f"{cadence}: nothing was published in this period, nothing to send (dry run).")
             else:
                 recipients = digest_recipients(edition).count()
+                contents = edition_contents(edition)
+                left_out = f" ({len(contents.withheld)} left out: not published)" if contents.withheld else ""
                 self.stdout.write(
-                    f"{cadence}: {edition.articles.count()} articles, {recipients} recipients "
+                    f"{cadence}: {len(contents.articles)} articles{left_out}, {recipients} recipients "
                     f"[{edition.get_status_display()}] (dry run)"
                 )
             transaction.set_rollback(True)

@@ -1,0 +1,133 @@
+"""What goes into an edition, checked when it is built, previewed and sent.
+
+An edition's articles are whatever was put in it (by the schedule, an editor or code):
+the relation holds no rule. Every mail, preview, test and archive page reads them
+through `published()` at that moment, so an article that is a draft, scheduled for
+later, unpublished or moved to a later date after it was picked goes out to nobody;
+`edition_contents` also says which were left out and why, for the editor.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+from django.template.defaultfilters import date as date_filter
+from django.utils import timezone
+
+from articles.models import Article
+from newsletter.models import Subscriber
+
+from .models import Digest
+
+
+class NothingToSend(ValueError):
+    """None of the edition's articles may go out now."""
+
+
+@dataclass(frozen=True)
+class Withheld:
+    article_id: int
+    title: str
+    reason: str
+
+    def as_record(self) -> dict:
+        return {"article": self.article_id, "title": self.title, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class EditionContents:
+    articles: list[Article]  # published and due, newest first
+    withheld: list[Withheld]
+
+
+def withheld_reason(article: Article, *, now: datetime | None = None) -> str | None:
+    """Why this article may not be mailed now, or None when it may."""
+    now = now or timezone.now()
+    if article.status != Article.Status.PUBLISHED:
+        return "it is a draft (not published, or unpublished after it was picked)"
+    if article.published_at is None or article.published_at > now:
+        when = date_filter(timezone.localtime(article.published_at), "j F Y, H:i") if article.published_at else "later"
+        return f"it is scheduled for {when} (not published yet, or moved later after it was picked)"
+    return None
+
+
+def edition_contents(digest: Digest, *, now: datetime | None = None) -> EditionContents:
+    """The articles this edition may carry now, and the ones it must leave out (with why)."""
+    now = now or timezone.now()
+    chosen = list(
+        digest.articles.all()
+        .select_related("author")
+        .prefetch_related("topics")
+        .defer("body", "body_text", "search_vector")
+        .order_by("-published_at", "-pk")
+    )
+    articles, withheld = [], []
+    for article in chosen:
+        reason = withheld_reason(article, now=now)
+        if reason is None:
+            articles.append(article)
+        else:
+            withheld.append(Withheld(article_id=article.pk, title=article.title, reason=reason))
+    return EditionContents(articles=articles, withheld=withheld)
+
+
+def digest_withheld_record(*, digest: Digest, withheld: list[Withheld]) -> None:
+    """Add to what the edition records as left out (an article unpublished while it goes out, too)."""
+    known = {entry["article"] for entry in digest.withheld}
+    new = [entry.as_record() for entry in withheld if entry.article_id not in known]
+    if not new:
+        return
+    with transaction.atomic():
+        current = Digest.objects.select_for_update().only("withheld").get(pk=digest.pk)
+        known = {entry["article"] for entry in current.withheld}
+        current.withheld = [*current.withheld, *(entry for entry in new if entry["article"] not in known)]
+        Digest.objects.filter(pk=digest.pk).update(withheld=current.withheld)
+    digest.withheld = current.withheld
+
+
+def edition_recipients(digest: Digest):
+    """Active subscribers who get this edition: for a digest, those of its cadence; for a single
+    article, everyone; in both cases only those whose topics include one of its articles that
+    may go out now (no topic chosen means every topic)."""
+    live = Article.objects.published().filter(digests=digest)
+    topic_ids = Article.topics.through.objects.filter(article__in=live).values("topic_id")
+    chosen = Subscriber.topics.through.objects.filter(subscriber=OuterRef("pk"))
+    recipients = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).filter(
+        ~Exists(chosen) | Exists(chosen.filter(topic_id__in=topic_ids))
+    )
+    if digest.kind == Digest.Kind.DIGEST:
+        recipients = recipients.filter(cadence=digest.cadence)
+    return recipients.filter(Exists(live))
+
+
+def article_edition_create(*, article: Article, intro: str = "") -> tuple[Digest, bool]:
+    """The single-article edition of this article, created as a draft if it has none yet.
+
+    Returns (edition, created). One per article (a unique constraint), so however often an
+    editor asks, each subscriber gets the article mailed on its own at most once.
+    """
+    reason = withheld_reason(article)
+    if reason is not None:
+        raise NothingToSend(f"“{article.title}” can't be sent: {reason}.")
+    existing = Digest.objects.filter(kind=Digest.Kind.ARTICLE, article=article).first()
+    if existing is not None:
+        return existing, False
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            edition = Digest.objects.create(
+                kind=Digest.Kind.ARTICLE,
+                article=article,
+                cadence="",
+                period_start=article.published_at,
+                period_end=now,
+                subject=" ".join(article.title.split())[:200],
+                intro=intro,
+                status=Digest.Status.DRAFT,
+            )
+            edition.articles.set([article])
+    except IntegrityError:
+        # Someone created it a moment ago.
+        return Digest.objects.get(kind=Digest.Kind.ARTICLE, article=article), False
+    return edition, True
