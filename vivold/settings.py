@@ -226,6 +226,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 30
 
 LOGIN_URL = "admin:login"
+# Where signing in lands when its `next` is missing or refused (another site's address).
+LOGIN_REDIRECT_URL = "admin:index"
 
 DJANGO_PROSE_EDITOR_DEFAULT_EXTENSIONS = {
     "Bold": True,
