@@ -144,6 +144,10 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 PAGE_CACHE_SHARED_MAX_AGE = 30
 PAGE_CACHE_QUERY_PARAMETERS = {"page"}
 
+# A search's statements together may run this long (PostgreSQL statement_timeout); past it the
+# reader gets a 503 and a message (articles/search.py).
+SEARCH_TIME_LIMIT_SECONDS = env.float("SEARCH_TIME_LIMIT_SECONDS", default=2.0)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
