@@ -111,6 +111,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that drops packets fails a request in seconds instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # The ORM binds parameters on the client and never prepares; statements run
     # on a PreparedCursor (the article page's) are planned once per connection.
     # That pays only on connections that outlive a request, so it is off with
@@ -266,6 +268,8 @@ INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
 # Request id first, so every later log line carries it; CSP and the small
 # header middleware right after Django's own security middleware.
 MIDDLEWARE.insert(0, "vivold.observability.RequestIdMiddleware")
+# PostgreSQL unreachable: 503, a short maintenance page and Retry-After, not a 500.
+MIDDLEWARE.insert(1, "core.outage.DatabaseOutageMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
 )
