@@ -35,14 +35,24 @@ def get(url: str, *, timeout: float = 10, headers: dict | None = None, data: byt
         return error.code, error.headers, error.read()
 
 
-def production_site(tmp_path: Path, **overrides: str) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def static_root(tmp_path_factory) -> Path:
+    """Static files collected once, as the image's build step does (manifest and all)."""
+    root = tmp_path_factory.mktemp("static")
+    env = production_env(root, STATIC_ROOT=str(root))
+    done = run_manage(["collectstatic", "--no-input", "-v", "0"], env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+def production_site(tmp_path: Path, static_root: Path, *, migrate: bool = True, **overrides: str) -> dict[str, str]:
     """The environment of a production server over a migrated database and collected static
-    files (the image's build step), plain HTTP on loopback."""
+    files, plain HTTP on loopback."""
     env = production_env(
-        tmp_path, STATIC_ROOT=str(tmp_path / "static"), DJANGO_SECURE_SSL_REDIRECT="0", LOG_FORMAT="text", **overrides
+        tmp_path, STATIC_ROOT=str(static_root), DJANGO_SECURE_SSL_REDIRECT="0", LOG_FORMAT="text", **overrides
     )
-    for command in (["collectstatic", "--no-input", "-v", "0"], ["migrate", "--no-input", "-v", "0"]):
-        done = run_manage(command, env, timeout=300)
+    if migrate:
+        done = run_manage(["migrate", "--no-input", "-v", "0"], env, timeout=300)
         assert done.returncode == 0, done.stderr
     return env
 

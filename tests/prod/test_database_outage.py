@@ -4,21 +4,29 @@ The test runs a PostgreSQL of its own and stops it."""
 
 import json
 import re
+import time
 from urllib.parse import urlencode
 
 import pytest
 
-from .live import get, gunicorn_server, postgres_cluster, production_site
+from .live import get, gunicorn_server, postgres_cluster, production_site, static_root  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 SUBSCRIBE_JSON = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
 
 
-def test_pages_answer_503_with_a_maintenance_page_while_postgresql_is_down(tmp_path):
+def test_pages_answer_503_with_a_maintenance_page_while_postgresql_is_down(tmp_path, static_root):  # noqa: F811
     with postgres_cluster() as postgres:
         # Pages rendered by the application, not kept in its page cache.
-        env = production_site(tmp_path, DATABASE_URL=postgres.url, GUNICORN_WORKERS="1", PAGE_CACHE_SECONDS="0")
+        env = production_site(
+            tmp_path,
+            static_root,
+            DATABASE_URL=postgres.url,
+            GUNICORN_WORKERS="1",
+            PAGE_CACHE_SECONDS="0",
+            DATABASE_POOL_TIMEOUT="1",  # each request of the outage waits this long for the pool
+        )
         with gunicorn_server(env, tmp_path) as server:
             assert get(server.base + "/")[0] == 200
             status, headers, body = get(server.base + "/newsletter/")
@@ -47,7 +55,10 @@ def test_pages_answer_503_with_a_maintenance_page_while_postgresql_is_down(tmp_p
             assert get(server.base + "/healthz")[0] == 503
 
             postgres.start()
-            assert get(server.base + "/")[0] == 200
+            deadline = time.monotonic() + 60
+            while (status := get(server.base + "/")[0]) != 200 and time.monotonic() < deadline:
+                time.sleep(0.5)  # the connection pool tries again with a growing delay
+            assert status == 200
         log = server.output()
     # One line per request said so, at WARNING; no traceback.
     assert "Database unavailable: GET / answered 503" in log
