@@ -20,8 +20,12 @@ MAINTENANCE_MESSAGE = "Vivold Insights is down for a few minutes of maintenance.
 
 
 def database_unavailable(exc: BaseException | None) -> bool:
-    """Whether ``exc`` says the database could not be reached or stopped answering."""
-    return isinstance(exc, OperationalError | InterfaceError)
+    """Whether ``exc`` says PostgreSQL could not be reached or stopped answering (psycopg's or
+    its pool's operational errors). SQLite's "no such table" is an OperationalError too, and a
+    bug, not an outage."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    return type(exc.__cause__).__module__.split(".")[0] in ("psycopg", "psycopg_pool")
 
 
 def unavailable_response(request: HttpRequest, exc: BaseException) -> HttpResponse:

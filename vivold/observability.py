@@ -79,22 +79,22 @@ class RequestIdMiddleware:
 @functools.cache
 def _expected_failures() -> tuple[type[BaseException], ...]:
     """What the outside world does to us, not bugs: a request naming a host we don't serve, and
-    Redis, the broker or PostgreSQL not answering. Each such request logs one line saying so."""
+    Redis or the broker not answering (PostgreSQL: core.outage). Each such request logs one line."""
     from django.core.exceptions import DisallowedHost
-    from django.db import InterfaceError, OperationalError
     from kombu.exceptions import OperationalError as BrokerUnavailable
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
-    redis_down = (RedisConnectionError, RedisTimeoutError, BrokerUnavailable)
-    return (DisallowedHost, *redis_down, OperationalError, InterfaceError)
+    return (DisallowedHost, RedisConnectionError, RedisTimeoutError, BrokerUnavailable)
 
 
 def expected_failure(exc: BaseException | None) -> BaseException | None:
     """The outage (or bad Host) behind ``exc``, following its causes; None for anything else."""
+    from core.outage import database_unavailable
+
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, _expected_failures()):
+        if isinstance(exc, _expected_failures()) or database_unavailable(exc):
             return exc
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return None

@@ -2,7 +2,9 @@
 middleware) or in a middleware, outside any view (handler500)."""
 
 import json
+import sqlite3
 
+import psycopg
 import pytest
 from django.db import OperationalError
 from django.test import Client
@@ -19,14 +21,15 @@ class DatabaseGoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path != "/robots.txt":
-            raise OperationalError("connection to server at 127.0.0.1, port 5432 failed: Connection refused")
-        return self.get_response(request)
+        refused = "connection to server at 127.0.0.1, port 5432 failed: Connection refused"
+        # As Django raises it: its own error, caused by psycopg's.
+        raise OperationalError(refused) from psycopg.OperationalError(refused)
 
 
 class BugMiddleware(DatabaseGoneMiddleware):
     def __call__(self, request):
-        raise ZeroDivisionError
+        # SQLite's missing table is an OperationalError too: a bug (no migrations), not an outage.
+        raise OperationalError("no such table: articles_article") from sqlite3.OperationalError("no such table")
 
 
 @pytest.fixture
