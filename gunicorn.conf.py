@@ -1,22 +1,36 @@
 """Gunicorn for Vivold: `gunicorn -c gunicorn.conf.py vivold.wsgi`.
 
-Threaded workers (gthread) keep browsers' and proxies' connections alive between
-requests, which the plain sync worker cannot. Python runs one thread at a time
-per process, so there is one process per core, and its threads cover the waits
-on PostgreSQL and Redis. Those waits are short (a page reads in one or a few
-statements), so two threads suffice: measured on two cores under wrk -c32
-(bench_pages), two workers of two threads served uncached article pages 10-25%
-faster with a p99 a quarter lower than two of eight (whose threads mostly wait
-for one another's turn with the interpreter), and cached pages as fast. Idle
-keep-alive connections wait in the worker's poller, not in a thread. Raise
-GUNICORN_THREADS where requests wait on something slow. Each worker's own
-listening socket spreads the connections between the workers.
-Every value can be changed through the environment (GUNICORN_*).
+gevent workers: each connection is a greenlet, not a thread, so a client that sends
+its request a byte at a time costs a few kilobytes and no thread, and the other
+readers are still served (tests/prod/test_slow_clients.py; figures from
+bench/bench_attack.py in docs/benchmarks.md). The threaded worker (gthread) holds
+one of its two threads per connection from the first byte of a request to the
+last: eight slow clients stopped the whole site. An ASGI server would run
+Django's synchronous views in a thread pool and add a layer for nothing.
+
+Timeouts: a request's line and headers must arrive within GUNICORN_KEEPALIVE
+seconds (the gevent worker bounds each request head by it), its body within
+REQUEST_BODY_TIMEOUT (vivold/wsgi.py, 408 past it); a request slower than
+GUNICORN_TIMEOUT restarts the worker. In production the front cache sits in front
+and buffers bodies anyway (see the README): this is for the server on its own.
+
+Python runs one greenlet at a time per process, so there is one process per core.
+The standard library is patched for gevent here, before the application is
+loaded in the master: psycopg chooses at import whether its waits cooperate with
+gevent (psycopg 3.1.14 and later do when they see the patch), and Redis and SMTP
+clients use the patched sockets. Database connections come from a pool per
+worker (DATABASE_POOL_SIZE, set below unless given): greenlets are cheap, but a
+PostgreSQL connection per greenlet is not. Celery workers never read this file
+and run unpatched. GUNICORN_WORKER_CLASS=gthread gives the threaded worker back
+(GUNICORN_THREADS per worker). Each worker's own listening socket spreads the
+connections between the workers. Every value can be changed through the
+environment (GUNICORN_*).
 """
 
 import gc
 import multiprocessing
 import os
+import sys
 
 
 def _int(name: str, default: int) -> int:
@@ -26,12 +40,24 @@ def _int(name: str, default: int) -> int:
 cores = multiprocessing.cpu_count()
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 workers = _int("GUNICORN_WORKERS", max(2, cores))
-threads = _int("GUNICORN_THREADS", 2)
-# Idle keep-alive connections wait in the worker's poller, not in a thread.
+threads = _int("GUNICORN_THREADS", 2)  # gthread only
+# Connections (greenlets) per gevent worker; idle keep-alive ones wait in the poller.
 worker_connections = _int("GUNICORN_WORKER_CONNECTIONS", 1000)
+# Idle keep-alive, and (gevent) the time a client has to send a request's line and headers.
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
+
+# Only in gunicorn's own process: tools and tests read this file too (runpy), and must not
+# find their interpreter patched.
+if worker_class == "gevent" and "gunicorn.app.base" in sys.modules:
+    from gevent import monkey
+
+    # Before anything imports psycopg, redis or Django (see the docstring).
+    monkey.patch_all()
+    # Connections each worker's greenlets share (Django's psycopg pool); the site's pages
+    # read in one or a few short statements, so a few suffice.
+    os.environ.setdefault("DATABASE_POOL_SIZE", str(_int("GUNICORN_DATABASE_POOL_SIZE", 4)))
 backlog = _int("GUNICORN_BACKLOG", 2048)
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads
 # new connections evenly between them. On one shared socket the idlest worker wins
@@ -86,3 +112,6 @@ def post_fork(server, worker) -> None:
     from django.db import connections
 
     connections.close_all()
+    for connection in connections.all(initialized_only=True):
+        if connection.alias in getattr(connection, "_connection_pools", {}):  # a pool the master opened
+            connection.close_pool()

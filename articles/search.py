@@ -13,10 +13,13 @@ those markers into ``<mark>``, so article text can never inject markup.
 """
 
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.db.models import Case, F, FloatField, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Concat
 from django.utils.html import escape
@@ -24,6 +27,10 @@ from django.utils.safestring import SafeString, mark_safe
 
 SEARCH_CONFIG = "english"  # also in the migration that creates the trigger
 MAX_QUERY_LENGTH = 500
+# Words the database is asked to match, after repeated words and phrases are dropped:
+# ts_headline's cost grows faster than linearly with the query's terms, so a query of one word
+# repeated a hundred times cost seconds of database time (bench/bench_attack.py).
+MAX_QUERY_WORDS = 12
 MARK_START, MARK_STOP = "\ue000", "\ue001"
 SNIPPET_WORDS = 32
 
@@ -35,6 +42,73 @@ _TERM = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 def query_clean(raw: str) -> str:
     """What the reader typed, without control characters or runs of spaces."""
     return " ".join(_UNWANTED.sub(" ", raw or "").split())
+
+
+def query_bounded(query: str) -> str:
+    """The query with each word or phrase once (ignoring case) and at most MAX_QUERY_WORDS words,
+    in the web-search syntax both engines read."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    words = 0
+    for quoted_sign, quoted, word in _TERM.findall(query):
+        if word and word.lower() == "or":
+            if kept and kept[-1].lower() != "or":
+                kept.append(word)
+            continue
+        sign = "-" if quoted_sign or (word.startswith("-") and len(word) > 1) else ""
+        text = word.removeprefix("-") if word and sign else word
+        phrase = not word
+        pieces = (quoted if phrase else text).split()
+        if not pieces:
+            continue
+        pieces = pieces[: MAX_QUERY_WORDS - words]
+        key = (sign, phrase, " ".join(pieces).casefold())
+        if key in seen:
+            continue
+        seen.add(key)
+        words += len(pieces)
+        kept.append(f'{sign}"{" ".join(pieces)}"' if phrase else sign + pieces[0])
+        if words >= MAX_QUERY_WORDS:
+            break
+    while kept and kept[-1].lower() == "or":
+        kept.pop()
+    return " ".join(kept)
+
+
+class SearchTimedOut(Exception):
+    """The search statements ran past SEARCH_TIME_LIMIT_SECONDS and PostgreSQL cancelled them."""
+
+
+@contextmanager
+def search_time_limit(*, using: str = "default", seconds: float | None = None) -> Iterator[None]:
+    """Bound the search statements run inside it, together, to ``seconds``
+    (SEARCH_TIME_LIMIT_SECONDS): before each one PostgreSQL is given what is left as its
+    ``statement_timeout``, for this transaction only. Raises SearchTimedOut when it runs out."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    deadline = time.monotonic() + (settings.SEARCH_TIME_LIMIT_SECONDS if seconds is None else seconds)
+
+    def bounded(execute, sql, params, many, context):
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if left_ms <= 0:
+            raise SearchTimedOut
+        context["cursor"].cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{left_ms}ms"])
+        return execute(sql, params, many, context)
+
+    outer_transaction = connection.in_atomic_block
+    try:
+        with transaction.atomic(using=using):
+            with connection.execute_wrapper(bounded):
+                yield
+            if outer_transaction:  # (a test's): the timeout would outlive the search
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL statement_timeout TO DEFAULT")
+    except OperationalError as error:
+        if type(error.__cause__).__name__ == "QueryCanceled":
+            raise SearchTimedOut from error
+        raise
 
 
 def simple_terms(query: str) -> tuple[list[str], list[str]]:
@@ -58,7 +132,7 @@ def article_search(*, queryset: QuerySet, query: str, highlight: bool = False) -
     """Matching articles of ``queryset``, best first, with a ``search_rank``; with
     ``highlight`` on PostgreSQL also ``title_marked`` and ``snippet_marked`` (see
     :func:`search_highlights`, which fills them in Python on SQLite)."""
-    query = query_clean(query)[:MAX_QUERY_LENGTH]
+    query = query_bounded(query_clean(query)[:MAX_QUERY_LENGTH])
     if _is_postgres(queryset):
         return _postgres_search(queryset, query, highlight=highlight)
     return _simple_search(queryset, query)
@@ -156,7 +230,7 @@ def search_highlights(articles: Iterable, query: str) -> None:
     for article in articles:
         if not hasattr(article, "snippet_marked"):
             if wanted is None:
-                wanted, _ = simple_terms(query_clean(query)[:MAX_QUERY_LENGTH])
+                wanted, _ = simple_terms(query_bounded(query_clean(query)[:MAX_QUERY_LENGTH]))
             article.title_marked = _simple_marked(article.title, wanted)
             article.snippet_marked = _simple_marked(
                 f"{article.key_insights} {article.body_text}", wanted, window=SNIPPET_WORDS

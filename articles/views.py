@@ -5,13 +5,20 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
+from core import ratelimit
+from core.clients import client_bucket, client_ip
+
 from .article_page import article_page_orm, article_page_published, page_articles
 from .models import Article, Topic
 from .page_cache import reader_page
-from .search import MAX_QUERY_LENGTH, query_clean, search_highlights
+from .search import MAX_QUERY_LENGTH, SearchTimedOut, query_clean, search_highlights, search_time_limit
 
 ARTICLES_PER_PAGE = 10
 LATEST_SHOWN = 5  # on a search with no hits and on the 404 page
+SEARCH_TOO_MANY = "You have searched a lot in the last minute: please wait a minute and search again."
+SEARCH_TOO_COSTLY = (
+    "That search took too long to answer: please try again in a moment, or with fewer or more specific words."
+)
 
 
 def _page(request: HttpRequest, queryset):
@@ -69,15 +76,28 @@ def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
 def search(request: HttpRequest) -> HttpResponse:
     query = query_clean(request.GET.get("q", ""))
     context = {"query": query, "page_obj": None, "error": "", "max_length": MAX_QUERY_LENGTH}
-    status = 200
+    status, retry_after = 200, None
+    ip = client_ip(request)
     if len(query) > MAX_QUERY_LENGTH:
         context["error"] = f"That search is too long: please use at most {MAX_QUERY_LENGTH} characters."
         status = 400
+    elif query and ip and not ratelimit.hit("search-ip", client_bucket(ip)):
+        context["error"], status, retry_after = SEARCH_TOO_MANY, 429, ratelimit.limit_for("search-ip").seconds
     elif query:
-        page = _page(request, Article.objects.published().search(query, highlight=True).select_related("author"))
-        page.object_list = list(page.object_list)
-        search_highlights(page.object_list, query)
-        context.update(page_obj=page, page_query=urlencode({"q": query}) + "&")
-        if not page.paginator.count:  # a way on: the newest pieces
-            context["latest"] = list(Article.objects.published().for_listing()[:LATEST_SHOWN])
-    return render(request, "articles/search.html", context, status=status)
+        try:
+            with search_time_limit():
+                found = Article.objects.published().search(query, highlight=True).select_related("author")
+                page = _page(request, found)
+                page.object_list = list(page.object_list)
+        except SearchTimedOut:
+            context["error"], status, retry_after = SEARCH_TOO_COSTLY, 503, 30
+        else:
+            search_highlights(page.object_list, query)
+            context.update(page_obj=page, page_query=urlencode({"q": query}) + "&")
+            if not page.paginator.count:  # a way on: the newest pieces
+                context["latest"] = list(Article.objects.published().for_listing()[:LATEST_SHOWN])
+    response = render(request, "articles/search.html", context, status=status)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+        add_never_cache_headers(response)
+    return response

@@ -30,6 +30,9 @@ DEFAULT_LIMITS = {
     "subscribe-address": Limit(5, 60 * 60),
     # "Send me a new link" from an expired confirmation page.
     "resend-ip": Limit(10, 60 * 60),
+    # Searches from one client address: a reader paging through results stays far below it,
+    # a script repeating costly searches does not (each one is bounded too: articles/search.py).
+    "search-ip": Limit(30, 60),
 }
 
 

@@ -3,6 +3,7 @@ line in production, request timing, and Celery task failures that name the
 ids they were given, never an email address."""
 
 import contextvars
+import functools
 import json
 import logging
 import re
@@ -22,14 +23,21 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,100}$")
 EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 EMAIL_REDACTED = "<email>"
+# What redact() replaces: an address whose domain ends in a name (not an IP address, as in
+# ``**@127.0.0.1``). The credentials of a URL (``redis://:**@redis.internal:6379``, as Celery prints
+# its broker) are matched first and kept, so they are never mistaken for an address.
+_REDACTABLE = re.compile(
+    r"(?P<credentials>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@]*@)"
+    r"|(?P<email>[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*\b(?!\.\d))"
+)
 
 request_logger = logging.getLogger("vivold.request")
 task_logger = logging.getLogger("vivold.tasks")
 
 
 def redact(text: str) -> str:
-    """The text with every email address replaced."""
-    return EMAIL_RE.sub(EMAIL_REDACTED, text)
+    """The text with every email address replaced, and nothing else."""
+    return _REDACTABLE.sub(lambda match: match["credentials"] or EMAIL_REDACTED, text)
 
 
 class RequestIdMiddleware:
@@ -68,9 +76,48 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+@functools.cache
+def _expected_failures() -> tuple[type[BaseException], ...]:
+    """What the outside world does to us, not bugs: a request naming a host we don't serve, and
+    Redis or the broker not answering (PostgreSQL: core.outage). Each such request logs one line."""
+    from django.core.exceptions import DisallowedHost
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (DisallowedHost, RedisConnectionError, RedisTimeoutError, BrokerUnavailable)
+
+
+def expected_failure(exc: BaseException | None) -> BaseException | None:
+    """The outage (or bad Host) behind ``exc``, following its causes; None for anything else."""
+    from core.outage import database_unavailable
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, _expected_failures()) or database_unavailable(exc):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def _one_line(record: logging.LogRecord) -> None:
+    """An outage or a bad Host: one line at WARNING with the cause, not a traceback at ERROR for
+    every request while it lasts."""
+    exc = record.exc_info[1] if record.exc_info else None
+    cause = expected_failure(exc)
+    if cause is None:
+        return
+    detail = redact(" ".join(str(cause).split())[:200])
+    if detail not in record.msg:
+        record.msg = f"{record.msg} ({type(cause).__name__}: {detail})"
+    record.exc_info, record.exc_text, record.stack_info = None, None, None
+    if record.levelno > logging.WARNING:
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+
+
 class RequestIdFilter(logging.Filter):
-    """Stamp each record with the request id, and redact email addresses from
-    the message and the traceback whatever the formatter."""
+    """Stamp each record with the request id, redact email addresses from the message and the
+    traceback whatever the formatter, and shorten the records of outages and bad Hosts."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
@@ -79,6 +126,7 @@ class RequestIdFilter(logging.Filter):
             record.request_id = getattr(request, "request_id", None) or request_id_var.get()
         record.msg = redact(record.getMessage())
         record.args = ()
+        _one_line(record)
         if record.exc_info and not record.exc_text:
             record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
         return True

@@ -113,13 +113,32 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # DATABASE_POOL_SIZE > 0: connections come from a pool per process (psycopg_pool) and go
+    # back to it after each request. gunicorn.conf.py sets it for its gevent workers, whose
+    # greenlets would otherwise each keep a connection of their own.
+    if pool_size := env.int("DATABASE_POOL_SIZE", default=0):
+        # With CONN_HEALTH_CHECKS each connection handed out is checked (one empty round
+        # trip): after PostgreSQL restarts, none of the pooled ones is alive.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            # A request waits this long for a free connection, then gets a 503 (core/outage.py).
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=3.0),
+            # While PostgreSQL is down the pool retries with a doubling delay; it starts again
+            # from one second after this long, so it notices the database is back soon.
+            "reconnect_timeout": 10.0,
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A database host that drops packets fails a request in seconds instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # The ORM binds parameters on the client and never prepares; statements run
     # on a PreparedCursor (the article page's) are planned once per connection.
     # That pays only on connections that outlive a request, so it is off with
     # DATABASE_CONN_MAX_AGE=0; DATABASE_PREPARED_STATEMENTS=0 turns it off for a
     # pooler that cannot keep them (PgBouncer before 1.21, or without
     # max_prepared_statements).
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=DATABASES["default"]["CONN_MAX_AGE"] != 0):
+    persistent = DATABASES["default"]["CONN_MAX_AGE"] != 0 or "pool" in DATABASES["default"].get("OPTIONS", {})
+    if env.bool("DATABASE_PREPARED_STATEMENTS", default=persistent):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 else:
     # WAL lets readers go on while the development server writes.
@@ -145,6 +164,12 @@ else:
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 PAGE_CACHE_SHARED_MAX_AGE = 30
 PAGE_CACHE_QUERY_PARAMETERS = {"page"}
+
+# A search's statements together may run this long (PostgreSQL statement_timeout); past it the
+# reader gets a 503 and a message (articles/search.py).
+SEARCH_TIME_LIMIT_SECONDS = env.float("SEARCH_TIME_LIMIT_SECONDS", default=2.0)
+# A request's body must arrive within this many seconds, or it gets a 408 (vivold/wsgi.py).
+REQUEST_BODY_TIMEOUT = env.float("REQUEST_BODY_TIMEOUT", default=30.0)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -228,6 +253,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_TIMEOUT = 30
 
 LOGIN_URL = "admin:login"
+# Where signing in lands when its `next` is missing or refused (another site's address).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # The article body editor: what an analyst needs (charts as figures with alt
 # text and captions, uploaded, dropped or pasted; tables with a header row;
@@ -281,6 +308,8 @@ INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
 # Request id first, so every later log line carries it; CSP and the small
 # header middleware right after Django's own security middleware.
 MIDDLEWARE.insert(0, "vivold.observability.RequestIdMiddleware")
+# PostgreSQL unreachable: 503, a short maintenance page and Retry-After, not a 500.
+MIDDLEWARE.insert(1, "core.outage.DatabaseOutageMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
 )

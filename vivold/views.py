@@ -1,3 +1,5 @@
+import sys
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -7,6 +9,8 @@ from django.template import loader
 from django.urls import NoReverseMatch, reverse
 from django.views import static
 from django.views.decorators.cache import never_cache
+
+from core.outage import database_unavailable, unavailable_response
 
 # Uploads are re-encoded into one of these (articles/images.py); nothing else is served.
 MEDIA_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
@@ -41,6 +45,9 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
+    exc = sys.exc_info()[1]  # Django calls this while handling the exception
+    if database_unavailable(exc):  # raised outside a view (core.outage answers for views)
+        return unavailable_response(request, exc)
     # No request context: whatever broke may be the database or a context processor.
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 

@@ -26,16 +26,59 @@ def gunicorn_config(**env: str) -> dict[str, str]:
     return settings
 
 
-def test_threaded_workers_from_the_core_count_with_keep_alive():
+def test_gevent_workers_from_the_core_count_with_keep_alive():
     config = gunicorn_config()
-    assert config["worker_class"] == "gthread"
+    # A slow client costs a greenlet, not one of a few threads (tests/prod/test_slow_clients.py).
+    assert config["worker_class"] == "gevent"
     assert int(config["workers"]) == max(2, os.cpu_count())
-    assert int(config["threads"]) >= 2
+    assert int(config["worker_connections"]) >= 100
     assert 1 <= int(config["keepalive"]) <= 75
     assert 10 <= int(config["timeout"]) <= 120
     assert config["accesslog"] == "None"
     assert config["control_socket_disable"] == "True"  # several servers may share a host
     assert config["reuse_port"] == "True"  # connections spread evenly between the workers
+
+
+def _python(code: str, **env: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def test_psycopg_waits_cooperate_with_gevent_in_the_web_server_and_celery_is_left_alone():
+    # As gunicorn does: its configuration first (which patches), then the application.
+    web = _python(
+        "import runpy, sys, gunicorn.app.base; runpy.run_path('gunicorn.conf.py');"
+        "from django.core.wsgi import get_wsgi_application; import vivold.wsgi;"
+        "import psycopg.waiting as w; from django.conf import settings;"
+        "print(w.wait.__name__, type(vivold.wsgi.application).__name__,"
+        " 'pool' in settings.DATABASES['default']['OPTIONS'])",
+        DJANGO_SETTINGS_MODULE="vivold.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+    )
+    # psycopg's C wait would block the whole worker on every query; its Python waits yield to gevent.
+    assert web[0] != "wait_c"
+    assert web[1:] == ["RequestBodyDeadline", "True"]
+    # Celery workers never read gunicorn.conf.py: nothing is patched, psycopg keeps its C wait.
+    worker = _python(
+        "import sys, django; django.setup(); import vivold.celery, psycopg.waiting as w;"
+        "print(w.wait.__name__, 'gevent' in sys.modules)",
+        DJANGO_SETTINGS_MODULE="vivold.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/unused",
+    )
+    assert worker == ["wait_c", "False"]
+
+
+def test_reading_the_configuration_outside_gunicorn_patches_nothing():
+    # bench/ and these tests read it with runpy: their own interpreter must stay as it is.
+    assert _python("import runpy, sys; runpy.run_path('gunicorn.conf.py'); print('gevent' in sys.modules)") == ["False"]
 
 
 def test_the_environment_overrides_it():
