@@ -4,7 +4,7 @@ from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import date as date_filter
 from django.template.response import TemplateResponse
@@ -65,11 +65,7 @@ class ArticleAdminForm(forms.ModelForm):
     """The article form; ``publishing_action`` (a button the editor pressed)
     sets the status and date, so nobody has to know the convention."""
 
-    publishing_action: str | None = None
-
-    class Meta:
-        model = Article
-        fields = "__all__"
+    publishing_action: str | None = None  # the admin's get_form() gives the model and fields
 
     def clean(self):
         data = super().clean()
@@ -153,7 +149,9 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
                 view(require_POST(self.revision_restore_view)),
                 name="articles_article_revision_restore",
             ),
-            path("<path:object_id>/preview-links/", view(self.preview_links_view), name="articles_article_preview_links"),
+            path(
+                "<path:object_id>/preview-links/", view(self.preview_links_view), name="articles_article_preview_links"
+            ),
             *super().get_urls(),
         ]
 
@@ -177,9 +175,13 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
             messages.info(request, f"“{obj}” is saved as a draft: readers can't see it.")
 
     def _article_or_404(self, request, object_id: str, *, change: bool = False) -> Article:
+        if not str(object_id).isdigit():
+            raise Http404("No such article.")
         article = get_object_or_404(Article.objects.defer("search_vector"), pk=object_id)
-        allowed = self.has_change_permission(request, article) if change else self.has_view_or_change_permission(
-            request, article
+        allowed = (
+            self.has_change_permission(request, article)
+            if change
+            else self.has_view_or_change_permission(request, article)
         )
         if not allowed:
             raise PermissionDenied
@@ -192,7 +194,9 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
         shown = []
         for position, revision in enumerate(revisions[:REVISIONS_SHOWN]):
             previous = revisions[position + 1] if position + 1 < len(revisions) else None
-            shown.append({"revision": revision, "changes": revision_changes(revision, previous), "latest": position == 0})
+            shown.append(
+                {"revision": revision, "changes": revision_changes(revision, previous), "latest": position == 0}
+            )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Revisions of “{article}”",
@@ -218,7 +222,8 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
         here = reverse("admin:articles_article_preview_links", args=[article.pk])
         if request.method == "POST":
             if "revoke" in request.POST:
-                link = get_object_or_404(PreviewLink, pk=request.POST.get("revoke") or 0, article=article)
+                link_id = request.POST.get("revoke", "")
+                link = get_object_or_404(PreviewLink, pk=int(link_id) if link_id.isdigit() else 0, article=article)
                 preview_links_revoke(link=link)
                 messages.success(request, "That preview link no longer opens the article.")
             elif "revoke_all" in request.POST:

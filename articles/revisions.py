@@ -71,7 +71,5 @@ def revision_changes(revision, previous=None) -> list[FieldChange]:
     new = _readable(revision)
     old = _readable(previous) if previous is not None else dict.fromkeys(new, "")
     return [
-        FieldChange(label=label, pieces=word_diff(old[label], new[label]))
-        for label in new
-        if old[label] != new[label]
+        FieldChange(label=label, pieces=word_diff(old[label], new[label])) for label in new if old[label] != new[label]
     ]

@@ -38,7 +38,9 @@ def preview_link_create(
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"A preview link lasts from 1 to {MAX_DAYS} days.")
     now = timezone.now().replace(microsecond=0)
-    return PreviewLink.objects.create(article=article, created_by=user, created_at=now, expires_at=now + timedelta(days=days))
+    return PreviewLink.objects.create(
+        article=article, created_by=user, created_at=now, expires_at=now + timedelta(days=days)
+    )
 
 
 def preview_links_revoke(*, article: Article | None = None, link: PreviewLink | None = None) -> int:

@@ -7,12 +7,15 @@ from articles.services import preview_link_create, preview_links_revoke
 
 
 class Command(BaseCommand):
-    help = "Print a preview link for an article (a draft or scheduled piece, no login needed), or revoke all of its links."
+    help = "Print a preview link for an article (a draft or scheduled piece, no login needed), or revoke its links."
 
     def add_arguments(self, parser):
         parser.add_argument("slug", help="the article's slug")
         parser.add_argument(
-            "--days", type=int, default=DEFAULT_DAYS, help=f"how long the link works (1-{MAX_DAYS}, default {DEFAULT_DAYS})"
+            "--days",
+            type=int,
+            default=DEFAULT_DAYS,
+            help=f"how long the link works (1-{MAX_DAYS}, default {DEFAULT_DAYS})",
         )
         parser.add_argument("--revoke", action="store_true", help="revoke every preview link of the article instead")
 
