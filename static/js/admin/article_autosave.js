@@ -56,8 +56,11 @@ document.addEventListener("DOMContentLoaded", function () {
     timer = window.setTimeout(store, 400);
   }
 
+  var readyEditor = null;
+
   function bodyEditor() {
-    var element = form.querySelector(".prose-editor .ProseMirror");
+    if (readyEditor) return readyEditor;
+    var element = form.querySelector(".prose-editor .ProseMirror[contenteditable]");
     return element && element.editor;  // Tiptap keeps its editor on its element
   }
 
@@ -137,6 +140,9 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 
   // Take the form's starting state once the body editor has loaded its content.
-  document.addEventListener("prose-editor:ready", function () { window.setTimeout(start, 0); });
+  document.addEventListener("prose-editor:ready", function (event) {
+    if (event.detail && event.detail.textarea && event.detail.textarea.name === "body") readyEditor = event.detail.editor;
+    window.setTimeout(start, 0);
+  });
   window.addEventListener("load", function () { window.setTimeout(start, 300); });
 });
