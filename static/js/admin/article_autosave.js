@@ -116,7 +116,6 @@ document.addEventListener("DOMContentLoaded", function () {
   }
 
   function start() {
-    if (initial !== null) return;
     initial = snapshot();
     var saved = read();
     if (saved && saved.values) {
@@ -139,10 +138,10 @@ document.addEventListener("DOMContentLoaded", function () {
     event.returnValue = "";  // older browsers need a value to ask
   });
 
-  // Take the form's starting state once the body editor has loaded its content.
   document.addEventListener("prose-editor:ready", function (event) {
     if (event.detail && event.detail.textarea && event.detail.textarea.name === "body") readyEditor = event.detail.editor;
-    window.setTimeout(start, 0);
   });
-  window.addEventListener("load", function () { window.setTimeout(start, 300); });
+  // The form as the server sent it (the editor only writes to its textarea on a change),
+  // taken at once, so that nothing typed while the editor loads is missed.
+  start();
 });
