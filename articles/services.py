@@ -7,7 +7,7 @@ from django.db import transaction
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
-from .models import Article, PreviewLink
+from .models import Article, Author, PreviewLink, Topic
 from .previews import DEFAULT_DAYS, MAX_DAYS
 
 # What a restore brings back: the text and its attribution. The address (slug)
@@ -23,12 +23,15 @@ def article_revision_restore(*, article: Article, revision, user: AbstractBaseUs
         raise ValueError("That revision belongs to another article.")
     for name in RESTORED_FIELDS:
         setattr(article, name, getattr(revision, name))
+    if not Author.objects.filter(pk=revision.author_id).exists():
+        article.author_id = Article.objects.values_list("author_id", flat=True).get(pk=article.pk)  # since deleted
     when = date_filter(timezone.localtime(revision.history_date), "j M Y, H:i")
     article._change_reason = f"Restored the revision of {when}"
     if user is not None:
         article._history_user = user
     article.save()
-    article.topics.set([row.topic_id for row in revision.topics.all()])
+    # Topics deleted since are left out.
+    article.topics.set(Topic.objects.filter(pk__in=[row.topic_id for row in revision.topics.all()]))
     return article
 
 

@@ -154,3 +154,20 @@ def test_restoring_needs_the_change_permission(client, django_user_model):
     assert client.post(url).status_code == 403
     article.refresh_from_db()
     assert article.title == "Changed"
+
+
+def test_restore_leaves_out_topics_and_authors_deleted_since():
+    gone_topic, kept_topic = TopicFactory(name="Gone"), TopicFactory(name="Kept")
+    old_author = AuthorFactory()
+    article = ArticleFactory(title="Old", author=old_author, topics=[gone_topic, kept_topic])
+    first = article.history.get()
+    article.author, article.title = AuthorFactory(), "New"
+    article.save()
+    old_author.delete()
+    gone_topic.delete()
+    from articles.services import article_revision_restore
+
+    article_revision_restore(article=article, revision=first)
+    article.refresh_from_db()
+    assert article.title == "Old" and article.author.pk != old_author.pk
+    assert list(article.topics.all()) == [kept_topic]
