@@ -171,3 +171,13 @@ def test_restore_leaves_out_topics_and_authors_deleted_since():
     article.refresh_from_db()
     assert article.title == "Old" and article.author.pk != old_author.pk
     assert list(article.topics.all()) == [kept_topic]
+
+
+def test_running_seed_demo_again_adds_no_revisions():
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=None)
+    count = Article.history.count()
+    assert count == Article.objects.count()
+    call_command("seed_demo", stdout=None)
+    assert Article.history.count() == count
