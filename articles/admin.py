@@ -1,17 +1,29 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count
-from django.http import JsonResponse
-from django.urls import path
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import date as date_filter
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import formats, timezone
+from django.views.decorators.http import require_POST
 
 from vivold.security import CSPNonceMediaMixin
 
 from .images import ReencodedImageField, body_image_store
-from .models import Article, Author, RelatedArticle, Topic
+from .models import Article, Author, PreviewLink, RelatedArticle, Topic
+from .previews import DEFAULT_DAYS, MAX_DAYS
+from .revisions import revision_changes
+from .services import article_revision_restore, preview_link_create, preview_links_revoke
+
+# The change form's publishing buttons: the name each submits, what it does.
+SAVE_AS_DRAFT, PUBLISH_NOW, SCHEDULE = "_save_as_draft", "_publish_now", "_schedule"
+PUBLISHING_ACTIONS = (SAVE_AS_DRAFT, PUBLISH_NOW, SCHEDULE)
+REVISIONS_SHOWN = 50
 
 
 @admin.register(Topic)
@@ -49,8 +61,44 @@ class BodyImageForm(forms.Form):
     image = ReencodedImageField(help_text="JPEG, PNG, WebP or GIF. It is re-encoded and stored under a random name.")
 
 
+class ArticleAdminForm(forms.ModelForm):
+    """The article form; ``publishing_action`` (a button the editor pressed)
+    sets the status and date, so nobody has to know the convention."""
+
+    publishing_action: str | None = None  # the admin's get_form() gives the model and fields
+
+    def clean(self):
+        data = super().clean()
+        now = timezone.now()
+        if self.publishing_action == SAVE_AS_DRAFT:
+            data["status"] = Article.Status.DRAFT
+        elif self.publishing_action == PUBLISH_NOW:
+            data["status"] = Article.Status.PUBLISHED
+            if not (data.get("published_at") and data["published_at"] <= now and self.instance.is_live):
+                data["published_at"] = now
+        elif self.publishing_action == SCHEDULE:
+            when = data.get("published_at")
+            if when is None or when <= now:
+                self.add_error("published_at", "To schedule the article, give a publication date in the future.")
+            data["status"] = Article.Status.PUBLISHED
+        for name in ("status", "published_at"):
+            if name in data and name not in self.errors:
+                setattr(self.instance, name, data[name])
+        return data
+
+
+def publication_state_label(article: Article) -> str:
+    """Draft, Published, or Scheduled with its time."""
+    state = article.publication_state
+    if state == "Scheduled":
+        return f"Scheduled · {date_filter(timezone.localtime(article.published_at), 'j M Y, H:i')}"
+    return state
+
+
 @admin.register(Article)
 class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
+    form = ArticleAdminForm
+    actions = ["publish_now", "move_to_draft"]
     # Fits a laptop's 1280 px beside the admin's menu and the filters: the
     # author is in the filters, the time of day and the last change on the form.
     list_display = ["title", "status_label", "publication_day", "topic_list"]
@@ -67,10 +115,6 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     save_on_top = True
     formfield_overrides = {models.ImageField: {"form_class": ReencodedImageField}}
     change_form_template = "admin/articles/article/change_form.html"
-
-    class Media:
-        # Full-width title and standfirst, a tall body editor, a readable list.
-        css = {"all": ["css/admin-articles.css"]}
 
     fieldsets = [
         (None, {"fields": ["title", "slug", "dek", "key_insights", "body"]}),
@@ -92,13 +136,148 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
             results = results.order_by(*queryset.query.order_by)
         return results, False
 
+    class Media:
+        # Full-width title and standfirst, a tall body editor, a readable list; the
+        # autosave keeps what is typed in this browser until it is saved, and warns
+        # before leaving unsaved changes (static files: the CSP allows no inline script).
+        js = ["js/admin/article_autosave.js"]
+        css = {"all": ["css/admin-articles.css", "css/admin/newsroom.css"]}
+
     def get_urls(self):
-        upload = path(
-            "upload-image/",
-            self.admin_site.admin_view(self.body_image_upload_view),
-            name="articles_article_upload_image",
+        view = self.admin_site.admin_view
+        return [
+            path("upload-image/", view(self.body_image_upload_view), name="articles_article_upload_image"),
+            path("<path:object_id>/revisions/", view(self.revisions_view), name="articles_article_revisions"),
+            path(
+                "<path:object_id>/revisions/<int:revision_id>/restore/",
+                view(require_POST(self.revision_restore_view)),
+                name="articles_article_revision_restore",
+            ),
+            path(
+                "<path:object_id>/preview-links/", view(self.preview_links_view), name="articles_article_preview_links"
+            ),
+            *super().get_urls(),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        action = next((name for name in PUBLISHING_ACTIONS if name in request.POST), None)
+        if request.method == "POST" and action:
+            return type(form.__name__, (form,), {"publishing_action": action})
+        return form
+
+    def save_model(self, request, obj, form, change):
+        obj._history_user = request.user
+        super().save_model(request, obj, form, change)
+        action = getattr(form, "publishing_action", None)
+        if action == SCHEDULE:
+            when = date_filter(timezone.localtime(obj.published_at), "j F Y, H:i")
+            messages.info(request, f"“{obj}” is scheduled: it appears by itself on {when}.")
+        elif action == PUBLISH_NOW:
+            messages.info(request, f"“{obj}” is published.")
+        elif action == SAVE_AS_DRAFT:
+            messages.info(request, f"“{obj}” is saved as a draft: readers can't see it.")
+
+    def _article_or_404(self, request, object_id: str, *, change: bool = False) -> Article:
+        if not str(object_id).isdigit():
+            raise Http404("No such article.")
+        article = get_object_or_404(Article.objects.defer("search_vector"), pk=object_id)
+        allowed = (
+            self.has_change_permission(request, article)
+            if change
+            else self.has_view_or_change_permission(request, article)
         )
-        return [upload, *super().get_urls()]
+        if not allowed:
+            raise PermissionDenied
+        return article
+
+    def revisions_view(self, request, object_id: str):
+        """Every revision of the article, newest first, each with what it changed."""
+        article = self._article_or_404(request, object_id)
+        revisions = list(article.history.select_related("author", "history_user")[: REVISIONS_SHOWN + 1])
+        shown = []
+        for position, revision in enumerate(revisions[:REVISIONS_SHOWN]):
+            previous = revisions[position + 1] if position + 1 < len(revisions) else None
+            shown.append(
+                {"revision": revision, "changes": revision_changes(revision, previous), "latest": position == 0}
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Revisions of “{article}”",
+            "opts": self.opts,
+            "original": article,
+            "revisions": shown,
+            "more": article.history.count() - len(shown),
+            "can_restore": self.has_change_permission(request, article),
+        }
+        return TemplateResponse(request, "admin/articles/article/revisions.html", context)
+
+    def revision_restore_view(self, request, object_id: str, revision_id: int):
+        article = self._article_or_404(request, object_id, change=True)
+        revision = get_object_or_404(article.history.all(), history_id=revision_id)
+        article_revision_restore(article=article, revision=revision, user=request.user)
+        when = date_filter(timezone.localtime(revision.history_date), "j F Y, H:i")
+        messages.success(request, f"The text of {when} is back; the restore is itself a revision.")
+        return HttpResponseRedirect(reverse("admin:articles_article_change", args=[article.pk]))
+
+    def preview_links_view(self, request, object_id: str):
+        """Make and revoke the article's review links (POST), and list them."""
+        article = self._article_or_404(request, object_id, change=request.method == "POST")
+        here = reverse("admin:articles_article_preview_links", args=[article.pk])
+        if request.method == "POST":
+            if "revoke" in request.POST:
+                link_id = request.POST.get("revoke", "")
+                link = get_object_or_404(PreviewLink, pk=int(link_id) if link_id.isdigit() else 0, article=article)
+                preview_links_revoke(link=link)
+                messages.success(request, "That preview link no longer opens the article.")
+            elif "revoke_all" in request.POST:
+                count = preview_links_revoke(article=article)
+                messages.success(request, f"Revoked {count} preview link{'s' if count != 1 else ''}.")
+            else:
+                try:
+                    days = int(request.POST.get("days", DEFAULT_DAYS))
+                    preview_link_create(article=article, days=days, user=request.user)
+                except ValueError:
+                    messages.error(request, f"A preview link lasts from 1 to {MAX_DAYS} days.")
+                else:
+                    messages.success(request, "A new preview link is ready: copy it from the list below.")
+            return HttpResponseRedirect(here)
+        links = [
+            {"link": link, "url": request.build_absolute_uri(link.get_absolute_url())}
+            for link in article.preview_links.select_related("created_by")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview links for “{article}”",
+            "opts": self.opts,
+            "original": article,
+            "links": links,
+            "default_days": DEFAULT_DAYS,
+            "max_days": MAX_DAYS,
+            "is_live": article.is_live,
+            "can_change": self.has_change_permission(request, article),
+        }
+        return TemplateResponse(request, "admin/articles/article/preview_links.html", context)
+
+    @admin.action(description="Publish the selected articles now", permissions=["change"])
+    def publish_now(self, request, queryset):
+        now, count = timezone.now(), 0
+        for article in queryset.exclude(status=Article.Status.PUBLISHED, published_at__lte=now):
+            article.status, article.published_at = Article.Status.PUBLISHED, now
+            article._history_user = request.user
+            article.save()
+            count += 1
+        messages.success(request, f"Published {count} article{'s' if count != 1 else ''}.")
+
+    @admin.action(description="Move the selected articles back to draft", permissions=["change"])
+    def move_to_draft(self, request, queryset):
+        count = 0
+        for article in queryset.exclude(status=Article.Status.DRAFT):
+            article.status = Article.Status.DRAFT
+            article._history_user = request.user
+            article.save()
+            count += 1
+        messages.success(request, f"Moved {count} article{'s' if count != 1 else ''} back to draft.")
 
     def body_image_upload_view(self, request):
         """The body editor's Image button, drops and pastes (static/js/article-editor.js)
@@ -117,13 +296,7 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_label(self, article: Article) -> str:
-        if (
-            article.status == Article.Status.PUBLISHED
-            and article.published_at
-            and article.published_at > timezone.now()
-        ):
-            return "Scheduled"
-        return article.get_status_display()
+        return publication_state_label(article)
 
     @admin.display(description="Date", ordering="published_at")
     def publication_day(self, article: Article) -> str:

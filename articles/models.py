@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Min, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import slugify
@@ -16,6 +17,7 @@ from django_prose_editor.fields import ProseEditorField, create_sanitizer
 from vivold.links import named_url
 
 from .body import body_media_relative
+from .history import RevisionRecords
 from .images import image_variants_create
 
 WORDS_PER_MINUTE = 230
@@ -59,6 +61,13 @@ class ArticleQuerySet(models.QuerySet):
     def scheduled(self) -> "ArticleQuerySet":
         """Published articles whose date is still to come."""
         return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def drafts(self) -> "ArticleQuerySet":
+        return self.filter(status=Article.Status.DRAFT)
+
+    def dated_between(self, start: datetime, end: datetime) -> "ArticleQuerySet":
+        """Published articles dated after ``start`` up to ``end``, due or scheduled."""
+        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=start, published_at__lte=end)
 
     def next_due(self) -> datetime | None:
         """When the next scheduled article appears, or None."""
@@ -143,6 +152,14 @@ class Article(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
+    # A revision per save, from the admin or from code (articles/history.py);
+    # derived and search-only columns are left out, they follow from the body.
+    history = RevisionRecords(
+        verbose_name="revision",
+        verbose_name_plural="revisions",
+        excluded_fields=["body_text", "word_count", "reading_time", "search_vector", "created_at", "updated_at"],
+        m2m_fields=[topics],
+    )
 
     class Meta:
         ordering = ["-published_at", "-pk"]
@@ -166,6 +183,13 @@ class Article(models.Model):
 
     def get_absolute_url(self) -> str:
         return named_url("articles:detail", self.slug)
+
+    @property
+    def publication_state(self) -> str:
+        """Draft, Scheduled or Published, as an editor says it."""
+        if self.status != self.Status.PUBLISHED:
+            return "Draft"
+        return "Published" if self.is_live else "Scheduled"
 
     @property
     def is_live(self) -> bool:
@@ -244,3 +268,39 @@ class RelatedArticle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article} → {self.related}"
+
+
+class PreviewLinkQuerySet(models.QuerySet):
+    def active(self) -> "PreviewLinkQuerySet":
+        """Links that still open their article: not revoked, not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class PreviewLink(models.Model):
+    """A link showing a draft or scheduled article to whoever has it, with no
+    login, until it expires or an editor revokes it (articles/previews.py)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="preview_links")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PreviewLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Preview of {self.article} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def get_absolute_url(self) -> str:
+        from .previews import preview_token
+
+        return reverse("articles:preview", kwargs={"token": preview_token(self)})

@@ -11,6 +11,7 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
     path("topics/<slug:slug>/feed/", reader_page(feeds.TopicFeed()), name="topic_feed"),
     path("search/", views.search, name="search"),
+    path("preview/<str:token>/", views.article_preview, name="preview"),
     path("feed/", reader_page(feeds.LatestArticlesFeed()), name="feed"),
     path("feed/rss/", reader_page(feeds.LatestArticlesRssFeed()), name="feed_rss"),
 ]

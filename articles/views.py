@@ -1,7 +1,7 @@
 from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
@@ -11,6 +11,7 @@ from core.clients import client_bucket, client_ip
 from .article_page import article_page_orm, article_page_published, page_articles
 from .models import Article, Topic
 from .page_cache import reader_page
+from .previews import PreviewGone, PreviewInvalid, preview_link_read
 from .search import MAX_QUERY_LENGTH, SearchTimedOut, query_clean, search_highlights, search_time_limit
 
 ARTICLES_PER_PAGE = 10
@@ -101,3 +102,37 @@ def search(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(retry_after)
         add_never_cache_headers(response)
     return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    """A page for one link's holder: never stored by a cache, never indexed,
+    and its address (the token) never sent on as a referrer."""
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def article_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """A draft or scheduled article for whoever has its preview link, with no login."""
+    try:
+        link = preview_link_read(token)
+    except PreviewInvalid as error:
+        return _private(render(request, "articles/preview_gone.html", {"message": str(error)}, status=404))
+    except PreviewGone as error:
+        return _private(render(request, "articles/preview_gone.html", {"message": str(error)}, status=410))
+    article = link.article
+    if article.is_live:
+        return _private(HttpResponseRedirect(article.get_absolute_url()))
+    response = render(
+        request,
+        "articles/article_detail.html",
+        {
+            "article": article,
+            "topics": list(article.topics.all()),
+            "related_articles": article.related_for_page(),
+            "preview": True,
+            "preview_link": link,
+        },
+    )
+    return _private(response)

@@ -39,7 +39,16 @@ PAGES = {
     "search-no-results": lambda demo: reverse("articles:search") + "?q=zzzzqx",
     "newsletter": lambda demo: reverse("newsletter:signup"),
     "not-found": lambda demo: "/no-such-page/",
+    "preview": lambda demo: _preview_path(demo.article),
 }
+
+
+def _preview_path(article: Article) -> str:
+    """A preview link to the demo article, made a draft for the occasion."""
+    from articles.services import preview_link_create
+
+    Article.objects.filter(pk=article.pk).update(status=Article.Status.DRAFT)
+    return preview_link_create(article=article).get_absolute_url()
 
 
 def demo_content() -> SimpleNamespace:

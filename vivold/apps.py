@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class VivoldConfig(AppConfig):
@@ -20,3 +21,9 @@ class VivoldConfig(AppConfig):
         import newsletter.webhooks  # noqa: F401
 
         from . import observability, security  # noqa: F401
+
+
+class NewsroomAdminConfig(AdminConfig):
+    """Django's admin, with the newsroom dashboard as its front page (vivold/admin.py)."""
+
+    default_site = "vivold.admin.NewsroomAdminSite"

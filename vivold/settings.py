@@ -41,7 +41,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = "Vivold Insights"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "vivold.apps.NewsroomAdminConfig",  # django.contrib.admin with the newsroom dashboard
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "django_prose_editor",
+    "simple_history",
     "core",
     "articles",
     "newsletter",

@@ -33,13 +33,19 @@ class Command(BaseCommand):
             if article is None:
                 article = Article(slug=data["slug"], published_at=now - timedelta(days=data["days_ago"]))
                 created += 1
-            article.title = data["title"]
-            article.dek = data["dek"]
-            article.key_insights = data["key_insights"]
-            article.body = data["body"]
-            article.author = authors[data["author"]]
-            article.status = Article.Status.PUBLISHED
-            article.save()
+            values = {
+                "title": data["title"],
+                "dek": data["dek"],
+                "key_insights": data["key_insights"],
+                "body": Article._meta.get_field("body").sanitize(data["body"]),
+                "author_id": authors[data["author"]].pk,
+                "status": Article.Status.PUBLISHED,
+            }
+            # Saved only when new or changed: every save is a revision, and re-running must not pile them up.
+            if article.pk is None or any(getattr(article, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(article, name, value)
+                article.save()
             article.topics.set([topics[slug] for slug in data["topics"]])
             articles[data["slug"]] = article
         for data in ARTICLES:
