@@ -5,7 +5,7 @@ per process and renders it several times faster than the Django template
 language, which still renders the admin and the emails (``templates/``).
 
 Globals: ``static('css/site.css')``; ``link('articles:home')`` and
-``link('articles:topic', slug)``, remembered per process (vivold/links.py);
+``link('articles:topic', slug)``;
 ``url(name, **kwargs)`` for any other pattern; ``article_outline(article)``,
 ``article_image_url(article)`` and ``article_json_ld(article, topics)``.
 Filters: ``when|iso`` and ``when|day_month_year`` (``date:'c'`` and
@@ -16,6 +16,7 @@ import unicodedata
 from datetime import date
 
 from django.template import defaultfilters
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
@@ -24,7 +25,6 @@ from jinja2 import Environment
 from articles.models import Article, Topic
 from articles.reading import body_outline
 from articles.seo import article_structured_data, hero_image_url, json_ld_script
-from vivold.links import named_url, static
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -66,6 +66,11 @@ def url(name: str, **kwargs) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
+def link(name: str, slug: str | None = None) -> str:
+    """The URL of a pattern that takes no arguments or only a slug."""
+    return reverse(name, kwargs=None if slug is None else {"slug": slug})
+
+
 def article_json_ld(article: Article, topics: list[Topic]) -> SafeString:
     return json_ld_script(article_structured_data(article, topics))
 
@@ -75,7 +80,7 @@ def environment(**options) -> Environment:
     env = Environment(autoescape=True, **options)
     env.globals.update(
         static=static,
-        link=named_url,
+        link=link,
         url=url,
         article_outline=lambda article: body_outline(article.body),
         article_image_url=hero_image_url,

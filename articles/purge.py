@@ -1,0 +1,132 @@
+"""The tags reader pages carry, and the purge of those a change touches.
+
+Tags (see core/frontcache.py for the headers):
+
+- ``article-<id>``: shows that article (its page, its card in a listing, search
+  result or related-articles box, its feed entry);
+- ``author-<id>``, ``topic-<id>``: shows that author's or topic's name;
+- ``topic-<id>-list``: which articles a topic has (its page and feed, and article
+  pages whose related-articles box is filled up from that topic);
+- ``home``, ``feed``, ``sitemap``, ``search``, ``newsletter``: those pages.
+
+A change purges only what a reader could see change: a draft edit nothing; an
+edit of a live article its own tag, the feeds, the sitemap and search; a change of
+which articles are live (publish, unpublish, a new date, delete, topics) also the
+listings. Purges are sent after commit by a Celery task that retries, so a front
+cache that is down never fails an editor's save; the beat task
+``scheduled_articles_purge_task`` purges the listings when a scheduled article's
+time comes.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Article
+
+# How far back the first scheduled-article check looks, and the key that
+# remembers where the last one stopped.
+SCHEDULED_LOOKBACK = timedelta(minutes=5)
+SCHEDULED_CHECKED_KEY = "frontcache:scheduled-checked-until"
+
+
+def article_tag(pk: int) -> str:
+    return f"article-{pk}"
+
+
+def author_tag(pk: int) -> str:
+    return f"author-{pk}"
+
+
+def topic_tag(pk: int) -> str:
+    return f"topic-{pk}"
+
+
+def topic_listing_tag(pk: int) -> str:
+    return f"topic-{pk}-list"
+
+
+LISTINGS = ("home", "feed", "sitemap", "search")
+
+
+def card_tags(articles: Iterable[Article]) -> set[str]:
+    """What article cards show: each article and its topics (prefetched)."""
+    tags: set[str] = set()
+    for article in articles:
+        tags.add(article_tag(article.pk))
+        tags.update(topic_tag(topic.pk) for topic in article.topics.all())
+    return tags
+
+
+def article_change_tags(*, article_id: int, topic_ids: Iterable[int], listed: bool) -> set[str]:
+    """What a change of a live article touches; ``listed`` when which articles
+    are live (or their order) may have changed too."""
+    tags = {article_tag(article_id), "feed", "sitemap", "search"}
+    if listed:
+        tags.update(LISTINGS)
+        tags.update(topic_listing_tag(pk) for pk in topic_ids)
+    return tags
+
+
+# Sending -------------------------------------------------------------------
+
+
+def front_cache_enabled() -> bool:
+    return settings.FRONT_CACHE_PURGER != "none"
+
+
+def tags_purge(*, tags: Iterable[str]) -> None:
+    """Purge ``tags`` once the current transaction commits (at once outside one).
+
+    Tags asked for within one transaction leave in one task: an admin save
+    (article, topics, editor's picks) is one purge."""
+    tags = set(tags)
+    if not tags or not front_cache_enabled():
+        return
+    connection = transaction.get_connection()
+    pending = getattr(connection, "front_cache_pending", None)
+    # A rolled-back transaction drops its on-commit callback, and with it the
+    # tags it gathered: start afresh when the callback is no longer queued.
+    if pending is not None and any(callback is pending for _, callback, _ in connection.run_on_commit):
+        pending.tags.update(tags)
+        return
+    pending = _PendingPurge(tags)
+    if connection.in_atomic_block:
+        connection.front_cache_pending = pending
+    transaction.on_commit(pending)
+
+
+class _PendingPurge:
+    def __init__(self, tags: set[str]) -> None:
+        self.tags = tags
+
+    def __call__(self) -> None:
+        from .tasks import front_cache_purge_task
+
+        connection = transaction.get_connection()
+        if getattr(connection, "front_cache_pending", None) is self:
+            connection.front_cache_pending = None
+        front_cache_purge_task.delay(sorted(self.tags))
+
+
+def scheduled_articles_purge(*, now: datetime | None = None) -> list[int]:
+    """Purge the listings for every article whose publication time came since
+    the last check; returns their ids."""
+    now = now or timezone.now()
+    since = cache.get(SCHEDULED_CHECKED_KEY) or now - SCHEDULED_LOOKBACK
+    due = list(
+        Article.objects.published()
+        .filter(published_at__gt=since, published_at__lte=now)
+        .prefetch_related("topics")
+        .only("pk")
+    )
+    tags: set[str] = set()
+    for article in due:
+        tags |= article_change_tags(article_id=article.pk, topic_ids=[t.pk for t in article.topics.all()], listed=True)
+    tags_purge(tags=tags)
+    cache.set(SCHEDULED_CHECKED_KEY, now, timeout=None)
+    return [article.pk for article in due]
