@@ -18,6 +18,7 @@ cache that is down never fails an editor's save; the beat task
 time comes.
 """
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -27,6 +28,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from .models import Article
+
+logger = logging.getLogger(__name__)
 
 # How far back the first scheduled-article check looks, and the key that
 # remembers where the last one stopped.
@@ -88,16 +91,20 @@ def tags_purge(*, tags: Iterable[str]) -> None:
     if not tags or not front_cache_enabled():
         return
     connection = transaction.get_connection()
-    pending = getattr(connection, "front_cache_pending", None)
-    # A rolled-back transaction drops its on-commit callback, and with it the
-    # tags it gathered: start afresh when the callback is no longer queued.
+    # atomic(savepoint=False) blocks (m2m writes, saves) stand as None: not a savepoint.
+    savepoints = tuple(sid for sid in connection.savepoint_ids if sid)
+    gathering = getattr(connection, "front_cache_pending", None)
+    if gathering is None or not connection.in_atomic_block:
+        gathering = connection.front_cache_pending = {}
+    pending = gathering.get(savepoints)
+    # Merged only into a purge gathered at this same savepoint and still queued:
+    # a rolled-back block drops its on-commit callback, tags and all.
     if pending is not None and any(callback is pending for _, callback, _ in connection.run_on_commit):
         pending.tags.update(tags)
         return
-    pending = _PendingPurge(tags)
-    if connection.in_atomic_block:
-        connection.front_cache_pending = pending
-    transaction.on_commit(pending)
+    pending = gathering[savepoints] = _PendingPurge(tags)
+    # robust: a broker that is down logs an error, it never fails the save.
+    transaction.on_commit(pending, robust=True)
 
 
 class _PendingPurge:
@@ -107,10 +114,10 @@ class _PendingPurge:
     def __call__(self) -> None:
         from .tasks import front_cache_purge_task
 
-        connection = transaction.get_connection()
-        if getattr(connection, "front_cache_pending", None) is self:
-            connection.front_cache_pending = None
-        front_cache_purge_task.delay(sorted(self.tags))
+        try:
+            front_cache_purge_task.delay(sorted(self.tags))
+        except Exception:  # noqa: BLE001 - the save stands; the page expires by its s-maxage
+            logger.exception("Front cache purge of %d tags could not be queued", len(self.tags))
 
 
 def scheduled_articles_purge(*, now: datetime | None = None) -> list[int]:
