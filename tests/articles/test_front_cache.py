@@ -15,7 +15,6 @@ from articles.models import Article, RelatedArticle
 from articles.purge import scheduled_articles_purge
 from articles.purgers import PurgeError, VarnishPurger
 from articles.tasks import front_cache_purge_task
-from tests.frontcache import recording_server  # noqa: F401 - fixture
 from tests.html import soup
 
 from .factories import ArticleFactory, AuthorFactory, TopicFactory

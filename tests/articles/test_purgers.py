@@ -5,7 +5,6 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from articles.purgers import CloudflarePurger, FastlyPurger, NoPurger, PurgeError, VarnishPurger, purger_from_settings
-from tests.frontcache import recording_server  # noqa: F401 - fixture
 
 
 def test_fastly_soft_purges_by_surrogate_key(recording_server):
