@@ -143,12 +143,17 @@ class Relay:
 
     def stop(self) -> None:
         """From now on connections are refused, and those open are cut."""
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting in accept()
+        except OSError:
+            pass
         self.listener.close()
         for sock in self._open:
             try:
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            sock.close()
 
 
 @dataclass
