@@ -152,3 +152,20 @@ def test_a_purged_article_is_served_stale_while_the_backend_is_down(live_server,
         assert headers["x-cache"] == "hit"
         # Nothing was ever cached for this one: an error, not someone else's page.
         assert varnish.get("/articles/never-fetched/")[0] == 503
+
+
+@pytest.mark.browser
+def test_in_chromium_a_reader_signs_up_from_a_cached_article_and_gets_no_cookie(varnish, page):
+    from playwright.sync_api import expect
+
+    article = ArticleFactory(title="Read me in a browser")
+    url = varnish.url + article.get_absolute_url()
+    varnish.get(article.get_absolute_url())  # now in the cache
+    response = page.goto(url)
+    assert response.headers["x-cache"] == "hit"
+    form = page.locator("form.signup-form").first
+    form.get_by_label("Email").fill("browser.reader@example.com")
+    form.get_by_role("button", name="Subscribe").click()
+    expect(form.locator(".signup-status")).to_contain_text("confirmation link is on its way")
+    assert page.context.cookies() == []
+    assert Subscriber.objects.filter(email="browser.reader@example.com").exists()
