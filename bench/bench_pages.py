@@ -508,6 +508,8 @@ def _default_varnish(backend: str) -> Varnish:
     """varnishd with its built-in VCL (``-b``): the reference of what Varnish can do here."""
     port = _free_port()
     workdir = Path(tempfile.mkdtemp(prefix="varnish-default-", dir=WORK))
+    workdir.chmod(0o755)  # varnishd's VCL compiler runs as an unprivileged user
+    workdir = workdir / "state"
     process = subprocess.Popen(
         [_varnishd(), "-F", "-n", str(workdir), "-a", f"127.0.0.1:{port}", "-b", backend, "-s", "malloc,256m"],
         stdout=(WORK / "varnish.log").open("a"),

@@ -108,9 +108,9 @@ def start_varnish(backend: str, *, port: int | None = None, purge_allow: str = "
 class Relay:
     """Forwards TCP connections from a free loopback port to ``target``, until stopped."""
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
         self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener = socket.create_server(("127.0.0.1", port))
         self.port = self.listener.getsockname()[1]
         self._open: list[socket.socket] = []
         self._thread = threading.Thread(target=self._accept, daemon=True)

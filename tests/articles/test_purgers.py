@@ -71,3 +71,20 @@ def test_the_purger_is_chosen_by_settings(settings):
     settings.FRONT_CACHE_PURGER = "akamai"
     with pytest.raises(ImproperlyConfigured):
         purger_from_settings()
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"FRONT_CACHE_PURGER": "fastly"}, "needs FASTLY_API_TOKEN, FASTLY_SERVICE_ID"),
+        ({"FRONT_CACHE_PURGER": "cloudflare", "CLOUDFLARE_API_TOKEN": "t"}, "needs CLOUDFLARE_ZONE_ID"),
+        ({"FRONT_CACHE_PURGER": "varnish"}, "needs FRONT_CACHE_URL"),
+        ({"FRONT_CACHE_PURGER": "akamai"}, "use varnish, fastly, cloudflare or none"),
+    ],
+)
+def test_start_up_refuses_a_purger_without_its_settings(tmp_path, variables, message):
+    from tests.prod.helpers import production_env, run_manage
+
+    result = run_manage(["check"], production_env(tmp_path, **variables))
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -2,6 +2,7 @@
 varnish-modules), in front of the live server, with purges sent by the site itself."""
 
 import re
+import time
 from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlencode, urlsplit
@@ -14,6 +15,7 @@ from django.utils import timezone
 from articles.models import Article
 from newsletter.models import Subscriber
 from tests.frontcache import Relay, start_varnish
+from tests.integration import celery_worker, smtp_sink  # noqa: F401 - fixtures
 
 from .factories import ArticleFactory, TopicFactory
 
@@ -169,3 +171,55 @@ def test_in_chromium_a_reader_signs_up_from_a_cached_article_and_gets_no_cookie(
     expect(form.locator(".signup-status")).to_contain_text("confirmation link is on its way")
     assert page.context.cookies() == []
     assert Subscriber.objects.filter(email="browser.reader@example.com").exists()
+
+
+def test_purges_are_refused_from_addresses_not_allowed(varnish):
+    article = ArticleFactory()
+    varnish.get(article.get_absolute_url())
+    status, _, _ = varnish.request("PURGE", "/", headers={"xkey-purge": f"article-{article.pk}"}, source="127.0.3.1")
+    assert status == 403
+    assert varnish.get(article.get_absolute_url())[1]["x-cache"] == "hit"
+    status, _, body = varnish.request("PURGE", "/", headers={"xkey-purge": f"article-{article.pk}"})
+    assert status == 200 and b"Purged 1 objects" in body
+
+
+@pytest.fixture
+def purge_relay(front_cache, monkeypatch, settings):
+    """Purges reach Varnish through a relay the test can cut; the worker is told where."""
+    relay = Relay(("127.0.0.1", front_cache.varnish.port))
+    url = f"http://127.0.0.1:{relay.port}"
+    monkeypatch.setenv("FRONT_CACHE_URL", url)  # for the worker process
+    settings.FRONT_CACHE_PURGER, settings.FRONT_CACHE_URL = "varnish", url
+    yield relay
+    relay.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.worker
+def test_a_purge_goes_through_celery_and_is_retried_until_varnish_takes_it(
+    front_cache,
+    purge_relay,
+    celery_worker,  # noqa: F811
+):
+    varnish = front_cache.varnish
+    article = ArticleFactory(title="Queued purge")
+    varnish.get(article.get_absolute_url())
+    assert varnish.get(article.get_absolute_url())[1]["x-cache"] == "hit"
+
+    purge_relay.stop()  # Varnish cannot be reached for purges
+    article.dek = "Seen once the purge gets through"
+    article.save()  # the editor's save succeeds; the purge waits in the queue
+    deadline = time.monotonic() + 20
+    while "Retry in" not in celery_worker.output:
+        assert time.monotonic() < deadline, celery_worker.output[-3000:]
+        time.sleep(0.2)
+    assert b"Seen once" not in varnish.get(article.get_absolute_url())[2]
+
+    restored = Relay(("127.0.0.1", varnish.port), port=purge_relay.port)
+    try:
+        deadline = time.monotonic() + 60
+        while b"Seen once the purge gets through" not in varnish.get(article.get_absolute_url())[2]:
+            assert time.monotonic() < deadline, celery_worker.output[-3000:]
+            time.sleep(0.2)
+    finally:
+        restored.stop()
