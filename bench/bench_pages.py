@@ -659,7 +659,11 @@ def _row(label: str, load: Load, nginx: Load | None, extra: str) -> str:
 
 def _report(pages, queries, front, miss, static, default, fresh, scheduled_delay, memory) -> None:  # noqa: PLR0917
     print()
-    print(f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} cores, {ARTICLES} articles")
+    load_1, load_5, _ = os.getloadavg()
+    print(
+        f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} cores, {ARTICLES} articles, "
+        f"load average at the end {load_1:.1f} (1 min) {load_5:.1f} (5 min)"
+    )
     print(
         "| page | requests/s | p50 ms | p99 ms | errors + non-2xx | server CPU ms/request "
         "| hit ratio / queries | of nginx |"
