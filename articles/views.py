@@ -42,11 +42,11 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _page_articles():
     """Articles with what their page prints of them (not the search-only columns)."""
-    return Article.objects.select_related("author").prefetch_related("topics").defer("body_text", "search_vector")
+    return Article.objects.select_related("author").defer("body_text", "search_vector")
 
 
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = _page_articles().published().filter(slug=slug).first()
+    article = _page_articles().published().filter(slug=slug).order_by().first()
     preview = article is None
     if preview:
         # Editors may look at a draft or a scheduled piece at its future address.

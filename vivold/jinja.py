@@ -16,7 +16,7 @@ import unicodedata
 from datetime import date
 
 from django.template import defaultfilters
-from django.templatetags.static import static
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
@@ -64,6 +64,12 @@ def clip(value: str, length: int) -> str:
 
 def url(name: str, **kwargs) -> str:
     return reverse(name, kwargs=kwargs or None)
+
+
+def static(path: str) -> str:
+    """The URL of a static file, straight from the storage (Django's static() first asks
+    the app registry whether staticfiles is installed, on every call)."""
+    return staticfiles_storage.url(path)
 
 
 def link(name: str, slug: str | None = None) -> str:
