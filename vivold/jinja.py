@@ -15,8 +15,8 @@ Django's ``date``, ``pluralize``, ``truncatechars`` and ``linebreaksbr``."""
 import unicodedata
 from datetime import date
 
-from django.template import defaultfilters
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.template import defaultfilters
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
