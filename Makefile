@@ -8,7 +8,7 @@ PORT ?= 8000
 VNU_VERSION := 26.9.27
 VNU_STAMP := var/node/.vnu-jar-$(VNU_VERSION)
 
-.PHONY: run test bench lint format worker clean
+.PHONY: run test bench lint format worker clean frontcache
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Vivold needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ $(VNU_STAMP):
 	  npm install --prefix var/node --no-save --no-package-lock --ignore-scripts --no-audit --no-fund --loglevel error vnu-jar@$(VNU_VERSION) \
 	  && rm -f var/node/.vnu-jar-* && touch $@; \
 	else echo "npm not found: the HTML checker tests will be skipped"; fi
+
+# Varnish in front of the web server (FRONT_PORT, default 6081; BACKEND, default 127.0.0.1:8000).
+frontcache:
+	@deploy/varnish/start.sh
 
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)

@@ -6,4 +6,4 @@ class ArticlesConfig(AppConfig):
     verbose_name = "Articles"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the page cache's invalidation
+        from . import signals  # noqa: F401 - purges the front cache's tags on change

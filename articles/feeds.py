@@ -13,7 +13,10 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
 
+from core.frontcache import add_tags
+
 from .models import Article, Topic
+from .purge import topic_listing_tag, topic_tag
 
 FEED_LENGTH = 30
 _RELATIVE_URL = re.compile(r'(\s(?:src|href)=")/(?!/)')
@@ -94,7 +97,9 @@ class LatestArticlesRssFeed(LatestArticlesFeed):
 
 class TopicFeed(LatestArticlesFeed):
     def get_object(self, request, slug: str) -> Topic:
-        return get_object_or_404(Topic, slug=slug)
+        topic = get_object_or_404(Topic, slug=slug)
+        add_tags(request, {topic_tag(topic.pk), topic_listing_tag(topic.pk)})
+        return topic
 
     def title(self, topic: Topic) -> str:
         return f"{topic.name} · {settings.SITE_NAME}"

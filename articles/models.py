@@ -14,8 +14,6 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django_prose_editor.fields import ProseEditorField, create_sanitizer
 
-from vivold.links import named_url
-
 from .body import body_media_relative
 from .history import RevisionRecords
 from .images import image_variants_create
@@ -37,7 +35,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return named_url("articles:topic", self.slug)
+        return reverse("articles:topic", kwargs={"slug": self.slug})
 
 
 class Author(models.Model):
@@ -182,7 +180,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return named_url("articles:detail", self.slug)
+        return reverse("articles:detail", kwargs={"slug": self.slug})
 
     @property
     def publication_state(self) -> str:
@@ -228,14 +226,18 @@ class Article(models.Model):
     def related_for_page(self) -> list["Article"]:
         """The editor's picks in their order, filled up to three with recent
         published articles sharing a topic. One query, two when filling."""
-        picked = list(
+        picked = self.related_picks()
+        return picked + self.related_fill(picked)
+
+    def related_picks(self) -> list["Article"]:
+        """The editor's live picks in their order, at most three."""
+        return list(
             Article.objects.published()
             .only(*RELATED_CARD_FIELDS)
             .filter(related_links_in__article=self)
             .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
         )
-        return picked + self.related_fill(picked)
 
     def related_fill(self, picked: list["Article"]) -> list["Article"]:
         """Recent published articles sharing a topic, as many as ``picked`` lacks."""

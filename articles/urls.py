@@ -1,7 +1,6 @@
 from django.urls import path
 
 from . import feeds, views
-from .page_cache import reader_page
 
 app_name = "articles"
 
@@ -9,9 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
-    path("topics/<slug:slug>/feed/", reader_page(feeds.TopicFeed()), name="topic_feed"),
+    path("topics/<slug:slug>/feed/", feeds.TopicFeed(), name="topic_feed"),
     path("search/", views.search, name="search"),
     path("preview/<str:token>/", views.article_preview, name="preview"),
-    path("feed/", reader_page(feeds.LatestArticlesFeed()), name="feed"),
-    path("feed/rss/", reader_page(feeds.LatestArticlesRssFeed()), name="feed_rss"),
+    path("feed/", feeds.LatestArticlesFeed(), name="feed"),
+    path("feed/rss/", feeds.LatestArticlesRssFeed(), name="feed_rss"),
 ]

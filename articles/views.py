@@ -7,11 +7,11 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from core import ratelimit
 from core.clients import client_bucket, client_ip
+from core.frontcache import add_tags
 
-from .article_page import article_page_orm, article_page_published, page_articles
-from .models import Article, Topic
-from .page_cache import reader_page
+from .models import RELATED_ARTICLES_SHOWN, Article, Topic
 from .previews import PreviewGone, PreviewInvalid, preview_link_read
+from .purge import article_tag, author_tag, card_tags, topic_listing_tag, topic_tag
 from .search import MAX_QUERY_LENGTH, SearchTimedOut, query_clean, search_highlights, search_time_limit
 
 ARTICLES_PER_PAGE = 10
@@ -27,46 +27,54 @@ def _page(request: HttpRequest, queryset):
 
 
 def _render_listing(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    add_tags(request, card_tags(context["page_obj"]))
     response = render(request, template, context)
     if request.GET.get("page", "1") != str(context["page_obj"].number):
-        # Past the end or not a number: answered, but kept out of shared and
-        # page caches, so nobody can fill them with copies of the last page.
+        # Past the end or not a number: answered, but kept out of shared
+        # caches, so nobody can fill them with copies of the last page.
         patch_cache_control(response, private=True)
     return response
 
 
-@reader_page
 def home(request: HttpRequest) -> HttpResponse:
     page = _page(request, Article.objects.published().for_listing())
     return _render_listing(request, "articles/home.html", {"page_obj": page})
 
 
-@reader_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = get_object_or_404(Topic, slug=slug)
+    add_tags(request, {topic_tag(topic.pk), topic_listing_tag(topic.pk)})
     page = _page(request, Article.objects.published().filter(topics=topic).for_listing())
     return _render_listing(request, "articles/topic.html", {"topic": topic, "page_obj": page})
 
 
-@reader_page
+def _page_articles():
+    """Articles with what their page prints of them (not the search-only columns)."""
+    return Article.objects.select_related("author").defer("body_text", "search_vector")
+
+
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    page = article_page_published(slug=slug)
-    preview = False
-    if page is None:
+    article = _page_articles().published().filter(slug=slug).order_by().first()
+    preview = article is None
+    if preview:
         # Editors may look at a draft or a scheduled piece at its future address.
         if not request.user.has_perm("articles.view_article"):
             raise Http404("No article here.")
-        page = article_page_orm(get_object_or_404(page_articles(), slug=slug))
-        preview = True
+        article = get_object_or_404(_page_articles(), slug=slug)
+    topics = list(article.topics.all())
+    picks = article.related_picks()
+    fill = article.related_fill(picks)
+    related = picks + fill
+    add_tags(request, {article_tag(article.pk), author_tag(article.author_id)})
+    add_tags(request, {topic_tag(topic.pk) for topic in topics})
+    add_tags(request, {article_tag(other.pk) for other in related})
+    if len(picks) < RELATED_ARTICLES_SHOWN:
+        # The box is filled up from the article's topics: it changes with them.
+        add_tags(request, {topic_listing_tag(topic.pk) for topic in topics})
     response = render(
         request,
         "articles/article_detail.html",
-        {
-            "article": page.article,
-            "topics": page.topics,
-            "related_articles": page.related_articles,
-            "preview": preview,
-        },
+        {"article": article, "topics": topics, "related_articles": related, "preview": preview},
     )
     if preview:
         add_never_cache_headers(response)

@@ -45,7 +45,7 @@ WORST_SEARCHES = {
     ),
 }
 # Each searcher and the probe present an address of their own, as a proxy in front would say.
-SERVER_ENV = {"PAGE_CACHE_SECONDS": "0", "DJANGO_BEHIND_PROXY": "1"}
+SERVER_ENV = {"DJANGO_BEHIND_PROXY": "1"}
 
 
 @dataclass

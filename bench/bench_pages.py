@@ -1,23 +1,31 @@
-"""Page serving under a crowd: article, home and Atom feed through gunicorn, page cache on and off, against nginx.
+"""Reader pages through the front cache: Varnish with the project's VCL, against nginx and a default Varnish.
 
 What it does, all on loopback:
 1. creates the PostgreSQL database ``vivold_bench_pages`` afresh and seeds 1,000
    published articles (plus drafts and scheduled ones) with topics, authors and
    editors' picks, built from the demo articles' text;
 2. starts the production configuration: DJANGO_DEBUG=0, gunicorn with
-   gunicorn.conf.py, the Redis cache on a database number of its own;
-3. loads each page with wrk (``-t2 -c32``) with the page cache on, then off
-   (a 404, e.g. a feed not built yet, is skipped and said so);
-4. serves the very same bytes as static files from nginx (the Debian package's
-   binary, unpacked under var/bench/ when nginx is not installed: no service is
-   installed or started) as the upper bound each figure is a ratio to;
-5. counts the SQL queries each page takes, cold and warm;
-6. runs 60 s of article pages picked at random over all 1,000 articles with the
-   cache off, and prints the RSS of every gunicorn worker at start and end.
+   gunicorn.conf.py, Redis on a database number of its own, a Celery worker and
+   beat (purges go through them), and Varnish in front (deploy/varnish/start.sh);
+3. loads each page with wrk (``-t2 -c32``) through Varnish (with its hit ratio from
+   varnishstat), then from gunicorn alone (the miss path, front cache bypassed);
+4. serves the very bytes Varnish delivered from nginx (the Debian package's binary,
+   unpacked under var/bench/ when nginx is not installed) and from a Varnish with
+   its default configuration (``varnishd -b`` in front of that nginx), the upper
+   bounds each figure is compared with;
+5. counts the SQL queries each page takes when rendered;
+6. freshness: edits one article 20 times and times, after each save, how long
+   until Varnish serves the edit (median and worst); then schedules an article a
+   few seconds ahead and times how long past its time the home page lists it
+   (the beat task runs every minute);
+7. runs 60 s of article pages picked at random over all 1,000 articles from
+   gunicorn alone, and prints the RSS of every gunicorn worker at start and end.
 
 Environment: BENCH_DURATION (seconds per wrk run, 15), BENCH_MEMORY_DURATION (60),
-BENCH_CONNECTIONS (32), BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/vivold_bench_pages),
-BENCH_REDIS_URL (redis://127.0.0.1:6379/12).
+BENCH_CONNECTIONS (32), BENCH_EDITS (20), BENCH_SCHEDULED (1; 0 skips the scheduled
+article, which takes up to a minute), BENCH_DATABASE_URL
+(postgres://postgres@127.0.0.1:5432/vivold_bench_pages), BENCH_REDIS_URL
+(redis://127.0.0.1:6379/12).
 """
 
 import json
@@ -28,6 +36,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +54,8 @@ PY = sys.executable
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 MEMORY_DURATION = int(os.environ.get("BENCH_MEMORY_DURATION", "60"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+EDITS = int(os.environ.get("BENCH_EDITS", "20"))
+SCHEDULED = os.environ.get("BENCH_SCHEDULED", "1") != "0"
 THREADS = 2
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vivold_bench_pages")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -97,7 +108,7 @@ def _env(**extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PAGE_CACHE", "GUNICORN_", "PYTEST"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "FRONT_CACHE", "GUNICORN_", "PYTEST"))
     }
     env.update(
         DJANGO_DEBUG="0",
@@ -193,26 +204,70 @@ def seed() -> None:
 
 
 def count_queries(paths: list[str]) -> None:
-    """Runs in a child process: queries each path takes with the page cache
-    off, on a miss (cache emptied) and on a hit."""
-    from django.core.cache import cache
+    """Runs in a child process: the SQL queries each path takes when rendered."""
     from django.db import connection
-    from django.test import Client, override_settings
+    from django.test import Client
     from django.test.utils import CaptureQueriesContext
-
-    def count(path: str) -> int | None:
-        with CaptureQueriesContext(connection) as queries:
-            status = Client().get(path, secure=True).status_code
-        return len(queries) if status == 200 else None
 
     result = {}
     for path in paths:
-        with override_settings(PAGE_CACHE_SECONDS=0):
-            off = count(path)
-        cache.clear()
-        result[path] = {"off": off, "miss": count(path), "hit": count(path)}
-    cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            status = Client().get(path, secure=True).status_code
+        result[path] = len(queries) if status == 200 else None
     print(json.dumps(result))
+
+
+def freshness(front: str, slug: str, edits: int) -> None:
+    """Runs in a child process with the production settings and FRONT_CACHE_URL:
+    edits an article ``edits`` times and, after each save, asks the front cache
+    for the page until it shows the edit; prints the delays in seconds."""
+    import uuid
+
+    from articles.models import Article
+
+    article = Article.objects.get(slug=slug)
+    delays = []
+    for n in range(edits):
+        _get(front + article.get_absolute_url())  # cached before the edit
+        marker = f"Edit {n} {uuid.uuid4().hex[:8]}"
+        article.dek = marker
+        article.save()  # committed; the purge goes through Redis to the worker
+        saved = time.monotonic()
+        while marker.encode() not in _get(front + article.get_absolute_url())[1]:
+            if time.monotonic() - saved > 30:
+                sys.exit(f"edit {n} not visible through the front cache after 30 s")
+            time.sleep(0.005)
+        delays.append(time.monotonic() - saved)
+    print(json.dumps(delays))
+
+
+def scheduled(front: str, lead_seconds: int) -> None:
+    """Runs in a child process: schedules an article ``lead_seconds`` ahead and
+    watches the home page through the front cache (cached before its time) until
+    it lists it; prints the delay past its publication time in seconds."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from articles.models import Article, Author
+
+    _get(front + "/")
+    due = timezone.now() + timedelta(seconds=lead_seconds)
+    Article.objects.create(
+        title="A scheduled piece for the benchmark",
+        slug=f"scheduled-{int(time.time())}",
+        dek="Scheduled.",
+        key_insights="Appears by itself.",
+        body="<p>Scheduled.</p>",
+        author=Author.objects.first(),
+        status=Article.Status.PUBLISHED,
+        published_at=due,
+    )
+    while b"A scheduled piece for the benchmark" not in _get(front + "/")[1]:
+        if timezone.now() - due > timedelta(seconds=150):
+            sys.exit("the scheduled article was not on the home page 150 s after its time")
+        time.sleep(0.25)
+    print(json.dumps((timezone.now() - due).total_seconds()))
 
 
 # Servers ----------------------------------------------------------------------
@@ -253,9 +308,9 @@ def _wait_until_up(base: str, path: str, process: subprocess.Popen) -> None:
     sys.exit(f"the server at {base} did not answer within 60 s")
 
 
-def _gunicorn(*, cache_seconds: int) -> Server:
+def _gunicorn(**extra: str) -> Server:
     port = _free_port()
-    env = _env(PAGE_CACHE_SECONDS=str(cache_seconds), GUNICORN_BIND=f"127.0.0.1:{port}")
+    env = _env(GUNICORN_BIND=f"127.0.0.1:{port}", **extra)
     process = subprocess.Popen(
         [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "vivold.wsgi"],
         cwd=ROOT,
@@ -406,12 +461,82 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+# Front cache -------------------------------------------------------------------
+
+
+def _varnishd() -> str:
+    path = shutil.which("varnishd") or shutil.which("varnishd", path="/usr/sbin")
+    if path is None:
+        sys.exit("bench_pages needs varnishd: apt-get install varnish varnish-modules")
+    return path
+
+
+@dataclass
+class Varnish(Server):
+    workdir: Path = Path()
+
+    def counters(self) -> dict[str, int]:
+        output = subprocess.run(
+            ["varnishstat", "-n", str(self.workdir), "-1", "-j"], check=True, capture_output=True, text=True
+        ).stdout
+        data = json.loads(output)
+        counters = data.get("counters", data)
+        return {name: counters[f"MAIN.{name}"]["value"] for name in ("cache_hit", "cache_miss", "cache_hitpass")}
+
+
+def _project_varnish(backend: str, port: int) -> Varnish:
+    workdir = Path(tempfile.mkdtemp(prefix="varnish-", dir=WORK))
+    env = {
+        **os.environ,
+        "FRONT_PORT": str(port),
+        "FRONT_ADDRESS": "127.0.0.1",
+        "BACKEND": backend,
+        "VARNISH_WORKDIR": str(workdir),
+    }
+    process = subprocess.Popen(
+        [str(ROOT / "deploy" / "varnish" / "start.sh")],
+        env=env,
+        stdout=(WORK / "varnish.log").open("a"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_up(base, "/healthz", process)
+    return Varnish(process, base, workdir=workdir / "state")
+
+
+def _default_varnish(backend: str) -> Varnish:
+    """varnishd with its built-in VCL (``-b``): the reference of what Varnish can do here."""
+    port = _free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="varnish-default-", dir=WORK))
+    workdir.chmod(0o755)  # varnishd's VCL compiler runs as an unprivileged user
+    workdir = workdir / "state"
+    process = subprocess.Popen(
+        [_varnishd(), "-F", "-n", str(workdir), "-a", f"127.0.0.1:{port}", "-b", backend, "-s", "malloc,256m"],
+        stdout=(WORK / "varnish.log").open("a"),
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    _wait_until_up(base, "/", process)
+    return Varnish(process, base, workdir=workdir)
+
+
+def _celery(*args: str, **extra: str) -> Server:
+    process = subprocess.Popen(
+        [PY, "-m", "celery", "-A", "vivold", *args],
+        cwd=ROOT,
+        env=_env(**extra),
+        stdout=subprocess.DEVNULL,
+        stderr=(WORK / "celery.log").open("a"),
+    )
+    return Server(process, "")
+
+
 # Runs -------------------------------------------------------------------------
 
 
 def _prepare() -> None:
     WORK.mkdir(parents=True, exist_ok=True)
-    _wrk(), _nginx()
+    _wrk(), _nginx(), _varnishd()
     print(f"seeding {ARTICLES} articles in {DATABASE_URL.rsplit('/', 1)[1]} …", flush=True)
     _recreate_database()
     _manage("migrate", "--no-input", "-v", "0")
@@ -443,40 +568,53 @@ def _django_child(code: str, **extra: str) -> str:
     ).stdout
 
 
-def _dynamic(pages: dict[str, str]) -> tuple[dict[tuple[str, str], Load], dict[str, bytes]]:
-    results: dict[tuple[str, str], Load] = {}
-    bodies: dict[str, bytes] = {}
-    for mode, cache_seconds in (("cache on", 600), ("cache off", 0)):
-        server = _gunicorn(cache_seconds=cache_seconds)
-        try:
-            for name, path in pages.items():
-                status, body = _get(server.base + path)
-                if status == 404:
-                    continue
-                if status != 200:
-                    sys.exit(f"{path} answered {status}, not 200: fix the set-up before measuring")
-                bodies.setdefault(name, body)
-                print(f"  {mode}: {name} {path} …", flush=True)
-                results[(mode, name)] = _wrk_run(server.base + path, seconds=DURATION, server=server)
-        finally:
-            server.stop()
+def _through_front_cache(pages: dict[str, str], varnish: Varnish) -> tuple[dict, dict[str, bytes]]:
+    results, bodies = {}, {}
+    for name, path in pages.items():
+        status, body = _get(varnish.base + path)
+        if status != 200:
+            sys.exit(f"{path} answered {status} through Varnish, not 200: fix the set-up before measuring")
+        bodies[name] = body
+        print(f"  through Varnish: {name} {path} …", flush=True)
+        before = varnish.counters()
+        load = _wrk_run(varnish.base + path, seconds=DURATION, server=varnish)
+        after = varnish.counters()
+        hits = after["cache_hit"] - before["cache_hit"]
+        lookups = hits + after["cache_miss"] - before["cache_miss"] + after["cache_hitpass"] - before["cache_hitpass"]
+        results[name] = (load, hits / lookups if lookups else 0.0)
     return results, bodies
 
 
-def _static(bodies: dict[str, bytes]) -> dict[str, Load]:
+def _miss_path(pages: dict[str, str], server: Server) -> dict[str, Load]:
+    results = {}
+    for name, path in pages.items():
+        print(f"  gunicorn alone (miss): {name} {path} …", flush=True)
+        results[name] = _wrk_run(server.base + path, seconds=DURATION, server=server)
+    return results
+
+
+def _references(bodies: dict[str, bytes]) -> tuple[dict[str, Load], dict[str, Load]]:
     files = {name: f"{name}.{'xml' if name == 'feed' else 'html'}" for name in bodies}
     nginx = _nginx_serving({files[name]: body for name, body in bodies.items()})
     try:
-        static = {}
+        static, default = {}, {}
         for name, body in bodies.items():
-            print(f"  static: {name} ({len(body):,} bytes) …", flush=True)
+            print(f"  nginx: {name} ({len(body):,} bytes) …", flush=True)
             static[name] = _wrk_run(f"{nginx.base}/{files[name]}", seconds=DURATION, server=nginx)
-        return static
+        varnish = _default_varnish(nginx.base.removeprefix("http://"))
+        try:
+            for name in bodies:
+                print(f"  default Varnish holding the same bytes: {name} …", flush=True)
+                _get(f"{varnish.base}/{files[name]}")
+                default[name] = _wrk_run(f"{varnish.base}/{files[name]}", seconds=DURATION, server=varnish)
+        finally:
+            varnish.stop()
+        return static, default
     finally:
         nginx.stop()
 
 
-def _memory_run() -> dict:
+def _memory_run(server: Server) -> dict:
     script = WORK / "random_articles.lua"
     slugs = ", ".join(f'"/articles/{_slug_of_article(n)}/"' for n in range(1, ARTICLES + 1))
     script.write_text(
@@ -486,22 +624,18 @@ def _memory_run() -> dict:
         "  return wrk.format(nil, paths[math.random(#paths)])\n"
         "end\n"
     )
-    server = _gunicorn(cache_seconds=0)
-    try:
-        _wrk_run(server.base + "/", seconds=5, server=server, script=script)  # every worker has served pages
-        workers = server.workers()
-        samples = [[_rss_kib(pid) for pid in workers]]
-        print(f"  memory: {MEMORY_DURATION} s of random article pages …", flush=True)
-        with ThreadPoolExecutor(1) as pool:
-            running = pool.submit(_wrk_run, server.base + "/", seconds=MEMORY_DURATION, server=server, script=script)
-            step = max(1, MEMORY_DURATION // 6)
-            while not running.done():
-                time.sleep(step)
-                samples.append([_rss_kib(pid) for pid in workers])
-            load = running.result()
-        samples.append([_rss_kib(pid) for pid in workers])
-    finally:
-        server.stop()
+    _wrk_run(server.base + "/", seconds=5, server=server, script=script)  # every worker has served pages
+    workers = server.workers()
+    samples = [[_rss_kib(pid) for pid in workers]]
+    print(f"  memory: {MEMORY_DURATION} s of random article pages from gunicorn alone …", flush=True)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(_wrk_run, server.base + "/", seconds=MEMORY_DURATION, server=server, script=script)
+        step = max(1, MEMORY_DURATION // 6)
+        while not running.done():
+            time.sleep(step)
+            samples.append([_rss_kib(pid) for pid in workers])
+        load = running.result()
+    samples.append([_rss_kib(pid) for pid in workers])
     return {"load": load, "workers": workers, "samples": samples, "step": step}
 
 
@@ -514,33 +648,47 @@ def _slug_of_article(n: int) -> str:
 # Report -----------------------------------------------------------------------
 
 
-def _row(label: str, load: Load, static: Load | None, queries: str) -> str:
-    ratio = f"{load.requests_per_second / static.requests_per_second:.1%}" if static else "–"
+def _row(label: str, load: Load, nginx: Load | None, extra: str) -> str:
+    ratio = f"{load.requests_per_second / nginx.requests_per_second:.1%}" if nginx else "–"
     cpu = f"{load.cpu_ms:.2f}" if load.cpu_ms is not None else "–"
     return (
         f"| {label} | {load.requests_per_second:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} "
-        f"| {load.bad} | {cpu} | {queries} | {ratio} |"
+        f"| {load.bad} | {cpu} | {extra} | {ratio} |"
     )
 
 
-def _report(pages, query_counts, results, static, memory) -> None:
+def _report(pages, queries, front, miss, static, default, fresh, scheduled_delay, memory) -> None:  # noqa: PLR0917
     print()
-    print(f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} cores, {ARTICLES} articles")
-    print("| page | requests/s | p50 ms | p99 ms | errors + non-2xx | server CPU ms/request | queries | of static |")
+    load_1, load_5, _ = os.getloadavg()
+    print(
+        f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s, {os.cpu_count()} cores, {ARTICLES} articles, "
+        f"load average at the end {load_1:.1f} (1 min) {load_5:.1f} (5 min)"
+    )
+    print(
+        "| page | requests/s | p50 ms | p99 ms | errors + non-2xx | server CPU ms/request "
+        "| hit ratio / queries | of nginx |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for name, path in pages.items():
-        if name not in static:
-            print(f"| {name} ({path}) | skipped: 404 on this branch | | | | | | |")
-            continue
-        counts = query_counts[path]
-        on = f"{counts['hit']} (miss: {counts['miss']})"
-        print(_row(f"{name}, cache on", results[("cache on", name)], static[name], on))
-        print(_row(f"{name}, cache off", results[("cache off", name)], static[name], f"{counts['off']}"))
+    for name in pages:
+        load, hit_ratio = front[name]
+        print(_row(f"{name}, through Varnish (project VCL)", load, static[name], f"{hit_ratio:.2%} hits"))
+        print(_row(f"{name}, same bytes from a default Varnish", default[name], static[name], "–"))
         print(_row(f"{name}, same bytes from nginx", static[name], None, "–"))
+        print(_row(f"{name}, miss: gunicorn alone", miss[name], static[name], f"{queries[pages[name]]} queries"))
+    print()
+    print(
+        f"freshness: {len(fresh)} edits, visible through Varnish after median "
+        f"{statistics.median(fresh) * 1000:.0f} ms, worst {max(fresh) * 1000:.0f} ms "
+        "(save to first page showing it, purge through Redis and a Celery worker)"
+    )
+    if scheduled_delay is not None:
+        print(
+            f"scheduled article on the home page {scheduled_delay:.1f} s after its publication time (beat every 60 s)"
+        )
     load = memory["load"]
     print()
     print(
-        f"memory: {MEMORY_DURATION} s of random article pages, cache off "
+        f"memory: {MEMORY_DURATION} s of random article pages from gunicorn alone "
         f"({load.requests_per_second:,.0f} requests/s, p99 {load.p99_ms:.1f} ms, {load.bad} errors + non-2xx)"
     )
     print(f"  RSS of each worker (MiB), sampled about every {memory['step']} s from start to end:")
@@ -553,15 +701,47 @@ def main() -> None:
     _prepare()
     article = "/articles/" + _slug_of_article(500) + "/"
     pages = {"article": article, "home": "/", "feed": "/feed/"}
-    counted = _django_child(
-        f"from bench.bench_pages import count_queries; count_queries({list(pages.values())!r})",
-        PAGE_CACHE_SECONDS="600",
+    queries = json.loads(
+        _django_child(
+            f"from bench.bench_pages import count_queries; count_queries({list(pages.values())!r})"
+        ).splitlines()[-1]
     )
-    query_counts = json.loads(counted.splitlines()[-1])
-    results, bodies = _dynamic(pages)
-    static = _static(bodies)
-    memory = _memory_run()
-    _report(pages, query_counts, results, static, memory)
+    varnish_port = _free_port()
+    front_url = f"http://127.0.0.1:{varnish_port}"
+    front_env = {"FRONT_CACHE_URL": front_url, "DJANGO_BEHIND_PROXY": "1"}
+    server = _gunicorn(**front_env)
+    worker = _celery(
+        "worker", "--pool", "threads", "--concurrency", "2", "--without-gossip", "--without-mingle", **front_env
+    )
+    beat = _celery("beat", "-s", str(WORK / "celerybeat-schedule"), **front_env) if SCHEDULED else None
+    varnish = None
+    try:
+        varnish = _project_varnish(server.base.removeprefix("http://"), varnish_port)
+        front, bodies = _through_front_cache(pages, varnish)
+        miss = _miss_path(pages, server)
+        print(f"  freshness: {EDITS} edits …", flush=True)
+        fresh = json.loads(
+            _django_child(
+                "from bench.bench_pages import freshness; "
+                f"freshness({front_url!r}, {_slug_of_article(500)!r}, {EDITS})",
+                **front_env,
+            ).splitlines()[-1]
+        )
+        scheduled_delay = None
+        if SCHEDULED:
+            print("  scheduled article (up to a minute) …", flush=True)
+            scheduled_delay = json.loads(
+                _django_child(
+                    f"from bench.bench_pages import scheduled; scheduled({front_url!r}, 5)", **front_env
+                ).splitlines()[-1]
+            )
+        memory = _memory_run(server)
+    finally:
+        for process in (varnish, beat, worker, server):
+            if process is not None:
+                process.stop()
+    static, default = _references(bodies)
+    _report(pages, queries, front, miss, static, default, fresh, scheduled_delay, memory)
 
 
 if __name__ == "__main__":

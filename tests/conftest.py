@@ -24,11 +24,15 @@ def _missing(marker: str) -> str | None:
         return "needs REDIS_URL"
     if marker == "browser" and not shutil.which(CHROMIUM):
         return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+    if marker == "varnish":
+        from tests.frontcache import varnish_missing
+
+        return varnish_missing()
     return None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    for marker in ("postgres", "redis", "browser"):
+    for marker in ("postgres", "redis", "browser", "varnish"):
         if item.get_closest_marker(marker) and (reason := _missing(marker)):
             if REQUIRE_SERVICES:
                 pytest.fail(f"REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)

@@ -5,7 +5,7 @@ per process and renders it several times faster than the Django template
 language, which still renders the admin and the emails (``templates/``).
 
 Globals: ``static('css/site.css')``; ``link('articles:home')`` and
-``link('articles:topic', slug)``, remembered per process (vivold/links.py);
+``link('articles:topic', slug)``;
 ``url(name, **kwargs)`` for any other pattern; ``article_outline(article)``,
 ``article_image_url(article)``, ``hero_img(article, sizes=…, lazy=…)`` (srcset and
 sizes from the image's narrower copies) and ``article_json_ld(article, topics)``.
@@ -16,6 +16,7 @@ Django's ``date``, ``pluralize``, ``truncatechars`` and ``linebreaksbr``."""
 import unicodedata
 from datetime import date
 
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template import defaultfilters
 from django.urls import reverse
 from django.utils.safestring import SafeString
@@ -27,7 +28,6 @@ from articles.images import stored_image
 from articles.models import Article, Topic
 from articles.reading import body_outline
 from articles.seo import article_structured_data, hero_image_url, json_ld_script
-from vivold.links import named_url, static
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -69,6 +69,17 @@ def url(name: str, **kwargs) -> str:
     return reverse(name, kwargs=kwargs or None)
 
 
+def static(path: str) -> str:
+    """The URL of a static file, straight from the storage (Django's static() first asks
+    the app registry whether staticfiles is installed, on every call)."""
+    return staticfiles_storage.url(path)
+
+
+def link(name: str, slug: str | None = None) -> str:
+    """The URL of a pattern that takes no arguments or only a slug."""
+    return reverse(name, kwargs=None if slug is None else {"slug": slug})
+
+
 def article_json_ld(article: Article, topics: list[Topic]) -> SafeString:
     return json_ld_script(article_structured_data(article, topics))
 
@@ -98,7 +109,7 @@ def environment(**options) -> Environment:
     env = Environment(autoescape=True, **options)
     env.globals.update(
         static=static,
-        link=named_url,
+        link=link,
         url=url,
         article_outline=lambda article: body_outline(body_for_page(article.body)),
         hero_img=hero_img,

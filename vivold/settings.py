@@ -60,7 +60,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "articles.page_cache.PageCacheMiddleware",
+    # ETags and 304s, on the cache headers and tags the front cache middleware writes.
+    "django.middleware.http.ConditionalGetMiddleware",
+    "core.frontcache.FrontCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -82,9 +84,9 @@ TEMPLATES = [
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "vivold.jinja.environment",
-            # request comes with every request; csrf_input and csrf_token too,
-            # replaced by cheaper ones (vivold/csrf.py).
-            "context_processors": ["vivold.context_processors.site", "vivold.csrf.context"],
+            # request, csrf_input and csrf_token come with every request (Django's
+            # Jinja2 backend); reader pages print no token, so they set no cookie.
+            "context_processors": ["vivold.context_processors.site"],
         },
     },
     {
@@ -132,15 +134,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A database host that drops packets fails a request in seconds instead of hanging it.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
-    # The ORM binds parameters on the client and never prepares; statements run
-    # on a PreparedCursor (the article page's) are planned once per connection.
-    # That pays only on connections that outlive a request, so it is off with
-    # DATABASE_CONN_MAX_AGE=0; DATABASE_PREPARED_STATEMENTS=0 turns it off for a
-    # pooler that cannot keep them (PgBouncer before 1.21, or without
-    # max_prepared_statements).
-    persistent = DATABASES["default"]["CONN_MAX_AGE"] != 0 or "pool" in DATABASES["default"].get("OPTIONS", {})
-    if env.bool("DATABASE_PREPARED_STATEMENTS", default=persistent):
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+    # Django binds parameters on the client and never prepares. With
+    # DATABASE_SERVER_SIDE_BINDING=1, psycopg binds them on the server and prepares
+    # a statement after a few runs on one connection (PostgreSQL then plans it
+    # once); off by default, and needs a pooler that keeps prepared statements
+    # (PgBouncer 1.21+ with max_prepared_statements).
+    if env.bool("DATABASE_SERVER_SIDE_BINDING", default=False):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=5)
 else:
     # WAL lets readers go on while the development server writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
@@ -152,7 +152,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "vivold.cache.RedisCache",
+            # One Redis client per process, not per thread or greenlet: core/cache.py.
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "vivold",
         }
@@ -160,11 +161,31 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Reader pages served from the cache to anonymous visitors (articles/page_cache.py);
-# PAGE_CACHE_SECONDS=0 turns the page cache off.
-PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
-PAGE_CACHE_SHARED_MAX_AGE = 30
-PAGE_CACHE_QUERY_PARAMETERS = {"page"}
+# The front cache (Varnish, or a CDN) in front of the reader pages: see
+# core/frontcache.py for the headers, articles/purgers.py for the purgers.
+FRONT_CACHE_URL = env.str("FRONT_CACHE_URL", default="")
+FRONT_CACHE_PURGER = env.str("FRONT_CACHE_PURGER", default="varnish" if FRONT_CACHE_URL else "none")
+FRONT_CACHE_SOFT_PURGE = env.bool("FRONT_CACHE_SOFT_PURGE", default=True)
+FRONT_CACHE_SECONDS = env.int("FRONT_CACHE_SECONDS", default=60 * 60)  # s-maxage: purges keep it current
+FRONT_CACHE_BROWSER_SECONDS = env.int("FRONT_CACHE_BROWSER_SECONDS", default=60)
+FRONT_CACHE_STALE_SECONDS = env.int("FRONT_CACHE_STALE_SECONDS", default=60)
+FRONT_CACHE_STALE_IF_ERROR_SECONDS = env.int("FRONT_CACHE_STALE_IF_ERROR_SECONDS", default=24 * 60 * 60)
+FASTLY_API_TOKEN = env.str("FASTLY_API_TOKEN", default="")
+FASTLY_SERVICE_ID = env.str("FASTLY_SERVICE_ID", default="")
+FASTLY_API_URL = env.str("FASTLY_API_URL", default="")  # the client's own default when empty
+CLOUDFLARE_API_TOKEN = env.str("CLOUDFLARE_API_TOKEN", default="")
+CLOUDFLARE_ZONE_ID = env.str("CLOUDFLARE_ZONE_ID", default="")
+CLOUDFLARE_API_URL = env.str("CLOUDFLARE_API_URL", default="")
+_purger_needs = {
+    "varnish": {"FRONT_CACHE_URL": FRONT_CACHE_URL},
+    "fastly": {"FASTLY_API_TOKEN": FASTLY_API_TOKEN, "FASTLY_SERVICE_ID": FASTLY_SERVICE_ID},
+    "cloudflare": {"CLOUDFLARE_API_TOKEN": CLOUDFLARE_API_TOKEN, "CLOUDFLARE_ZONE_ID": CLOUDFLARE_ZONE_ID},
+    "none": {},
+}
+if FRONT_CACHE_PURGER not in _purger_needs:
+    raise ImproperlyConfigured(f"FRONT_CACHE_PURGER={FRONT_CACHE_PURGER!r}: use varnish, fastly, cloudflare or none.")
+if _missing_purger_settings := [name for name, value in _purger_needs[FRONT_CACHE_PURGER].items() if not value]:
+    raise ImproperlyConfigured(f"FRONT_CACHE_PURGER={FRONT_CACHE_PURGER} needs {', '.join(_missing_purger_settings)}.")
 
 # A search's statements together may run this long (PostgreSQL statement_timeout); past it the
 # reader gets a 503 and a message (articles/search.py).
@@ -200,6 +221,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 60.0,
     },
 }
+if FRONT_CACHE_PURGER != "none":
+    # Scheduled articles appear by themselves; the front cache hears of it here.
+    CELERY_BEAT_SCHEDULE["front-cache-scheduled-articles"] = {
+        "task": "articles.tasks.scheduled_articles_purge_task",
+        "schedule": 60.0,
+    }
 # Digest delivery: rows claimed per batch (one SMTP connection each), parallel
 # delivery tasks per edition, how long one task runs before it hands over, retry
 # backoff for SMTP 4xx and lost connections, when a claimed row counts as stalled.
@@ -235,7 +262,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
-            else "vivold.storage.StaticFilesStorage"
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }

@@ -27,19 +27,18 @@
     }
     event.preventDefault();
     var button = form.querySelector("button[type=submit]");
-    var token = form.querySelector("input[name=csrfmiddlewaretoken]");
     button.disabled = true;
     answer(form, "Sending…", false);
     fetch(form.action, {
       method: "POST",
       body: new FormData(form),
-      credentials: "same-origin",
-      headers: { "Accept": "application/json", "X-CSRFToken": token ? token.value : "" }
+      credentials: "omit", // the endpoint needs no cookie
+      headers: { "Accept": "application/json" }
     })
       .then(function (response) {
         return response.json().then(
           function (data) { return data; },
-          function () { return { ok: false, message: response.status === 403 ? "Please reload the page and try again." : GENERIC }; }
+          function () { return { ok: false, message: GENERIC }; }
         );
       })
       .then(function (data) {

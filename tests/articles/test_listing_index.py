@@ -25,7 +25,6 @@ def _plan(sql: str) -> str:
 
 
 def test_the_home_page_counts_and_lists_articles_from_the_published_index(client, settings):
-    settings.PAGE_CACHE_SECONDS = 0
     ArticleFactory.create_batch(12)
     ArticleFactory.create_batch(3, status=Article.Status.DRAFT)
     with connection.cursor() as cursor:

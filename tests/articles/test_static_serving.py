@@ -13,7 +13,7 @@ def production_static(tmp_path):
         STATIC_ROOT=tmp_path,
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-            "staticfiles": {"BACKEND": "vivold.storage.StaticFilesStorage"},
+            "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
         },
         WHITENOISE_USE_FINDERS=False,
         WHITENOISE_AUTOREFRESH=False,

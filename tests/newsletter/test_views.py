@@ -127,11 +127,47 @@ def test_rate_limit_window_passes(client, settings):
         assert subscribe(client, "c@example.com").status_code == 302
 
 
-def test_subscribe_is_csrf_protected():
+def test_subscribe_needs_no_cookie_or_csrf_token():
     client = Client(enforce_csrf_checks=True)
-    response = client.post(SUBSCRIBE, {"email": "a@example.com"})
+    response = client.post(SUBSCRIBE, {"email": "a@example.com"}, headers={"Sec-Fetch-Site": "same-origin"})
+    assert response.status_code == 302
+    assert not response.cookies
+    assert Subscriber.objects.filter(email="a@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"},  # Sec-Fetch-Site wins
+        {"Origin": "https://evil.example"},
+        {"Origin": "http://testserver.evil.example"},
+        {"Origin": "null"},
+    ],
+)
+def test_subscribe_refuses_cross_site_posts_with_a_clear_403(headers):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(SUBSCRIBE, {"email": "a@example.com"}, headers=headers)
     assert response.status_code == 403
+    assert "only be sent from a page of this site" in response.content.decode()
+    as_json = client.post(SUBSCRIBE, {"email": "a@example.com"}, headers={**headers, "Accept": "application/json"})
+    assert as_json.status_code == 403 and as_json.json()["ok"] is False
     assert not Subscriber.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Sec-Fetch-Site": "none"},
+        {"Origin": "http://testserver"},
+        {},  # no browser's cross-site form: curl, an old browser
+    ],
+)
+def test_subscribe_accepts_posts_from_this_site(headers):
+    response = Client(enforce_csrf_checks=True).post(SUBSCRIBE, {"email": "a@example.com"}, headers=headers)
+    assert response.status_code == 302
 
 
 def test_subscribe_refuses_get(client):
@@ -391,7 +427,8 @@ def test_refusals_never_log_the_address(client, settings, caplog):
     assert subscribe(client, "private.person@example.com\nBcc: x@example.org").status_code == 400
     assert subscribe(client, "private.person@example.com").status_code == 302
     assert subscribe(Client(), "private.person@example.com").status_code == 429
-    assert Client(enforce_csrf_checks=True).post(SUBSCRIBE, {"email": "private.person@example.com"}).status_code == 403
+    cross_site = {"Sec-Fetch-Site": "cross-site"}
+    assert Client().post(SUBSCRIBE, {"email": "private.person@example.com"}, headers=cross_site).status_code == 403
     assert caplog.records and "private.person" not in caplog.text
 
 

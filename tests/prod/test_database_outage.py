@@ -24,7 +24,6 @@ def test_pages_answer_503_with_a_maintenance_page_while_postgresql_is_down(tmp_p
             static_root,
             DATABASE_URL=postgres.url,
             GUNICORN_WORKERS="1",
-            PAGE_CACHE_SECONDS="0",
             DATABASE_POOL_TIMEOUT="1",  # each request of the outage waits this long for the pool
         )
         with gunicorn_server(env, tmp_path) as server:

@@ -37,7 +37,7 @@ def json_lines(text: str) -> list[dict]:
 def redis_down(settings):  # noqa: PT004 - used for its effect
     """The cache pointed at a Redis port nobody listens on."""
     settings.CACHES = {
-        "default": {"BACKEND": "vivold.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}
     }
 
 

@@ -79,9 +79,7 @@ def server_closed(sock: socket.socket, *, within: float) -> bytes | None:
 @pytest.fixture
 def site(transactional_db, tmp_path, static_root):  # noqa: F811
     article = ArticleFactory(title="Grid connections are the bottleneck")
-    env = production_site(
-        tmp_path, static_root, migrate=False, DATABASE_URL=database_url(), PAGE_CACHE_SECONDS="0", GUNICORN_WORKERS="2"
-    )
+    env = production_site(tmp_path, static_root, migrate=False, DATABASE_URL=database_url(), GUNICORN_WORKERS="2")
     return env, article.get_absolute_url()
 
 

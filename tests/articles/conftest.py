@@ -1,0 +1,1 @@
+from tests.frontcache import recording_server  # noqa: F401 - fixture for the purge tests
