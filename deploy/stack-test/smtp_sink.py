@@ -46,8 +46,9 @@ class SMTPHandler(socketserver.StreamRequestHandler):
                 lines = []
                 while (line := self.rfile.readline(1 << 20)) not in (b".\r\n", b".\n", b""):
                     lines.append(line[1:] if line.startswith(b"..") else line)
+                data = b"".join(lines).decode("utf-8", "replace")
                 with LOCK:
-                    MESSAGES.append({"from": sender, "to": recipients, "data": b"".join(lines).decode("utf-8", "replace")})
+                    MESSAGES.append({"from": sender, "to": recipients, "data": data})
                 print(f"message from {sender} to {', '.join(recipients)}", flush=True)
                 sender, recipients = None, []
                 self.reply("250 OK queued")
