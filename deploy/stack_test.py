@@ -342,6 +342,10 @@ def check_pages(stack: Stack, checks: Checks) -> str:
     for landmark in ("<html lang=", "<title>", '<meta name="description"', 'rel="canonical"', "<main"):
         expect(landmark in page, f"home page lacks {landmark}")
     expect(page.count("<main") == 1, "home page has more than one <main>")
+    if stack.varnish:
+        # With the front cache in the tree, reader pages are for sharing: no cookie, public.
+        expect("Set-Cookie" not in headers, f"home page sets a cookie: {headers.get('Set-Cookie', '')[:40]}")
+        expect("public" in headers.get("Cache-Control", ""), f"home page Cache-Control: {headers['Cache-Control']}")
     checks.ok(f"home page 200 with its landmarks ({where}; Cache-Control: {headers.get('Cache-Control')})")
 
     stylesheet = re.search(r'<link[^>]+rel="stylesheet"[^>]+href="([^"]+)"', page) or re.search(
