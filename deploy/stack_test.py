@@ -247,8 +247,8 @@ class Stack:
             print(f"----- last log lines of {name} -----", flush=True)
             self.run("logs", "--no-color", "--tail", "40", name, check=False)
 
-    def remove(self) -> None:
-        self.run("down", "-v", "--remove-orphans", "--timeout", "10", check=False, timeout=300)
+    def remove(self, *, quiet: bool = False) -> None:
+        self.run("down", "-v", "--remove-orphans", "--timeout", "10", check=False, timeout=300, capture=quiet)
 
 
 # --- building --------------------------------------------------------------------
@@ -538,7 +538,7 @@ def main() -> int:
         stack = Stack(Path(workdir), local=mode == "local")
         log(f"{mode} images; project {stack.project}; ports web {stack.web}, sink {stack.sink}"
             + (f", varnish {stack.front}" if stack.varnish else ""))  # fmt: skip
-        stack.remove()  # what an interrupted run may have left
+        stack.remove(quiet=True)  # what an interrupted run may have left
         failed = None
         try:
             build(stack)
