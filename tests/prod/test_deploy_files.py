@@ -376,3 +376,23 @@ def test_the_image_health_check_uses_the_project_module():
     checks = [args for keyword, args in INSTRUCTIONS if keyword == "HEALTHCHECK"]
     assert checks and "vivold.healthcheck" in checks[-1]
     assert Path(BASE_DIR / "vivold" / "healthcheck.py").exists()
+
+
+# --- the stack test's override (deploy/stack-test/compose.yml) ---------------------
+
+
+def test_the_stack_test_override_adds_a_sink_and_publishes_on_loopback_only():
+    override = yaml.safe_load((BASE_DIR / "deploy" / "stack-test" / "compose.yml").read_text())
+    assert "name" not in override
+    services = override["services"]
+    assert set(services) - set(SERVICES) == {"smtp-sink"}
+    for name, service in {**SERVICES, **services}.items():
+        for published in service.get("ports", []):
+            assert published.startswith(("127.0.0.1:", "${WEB_BIND:-127.0.0.1}:", "${VARNISH_BIND:-127.0.0.1}:")), name
+    assert services["smtp-sink"]["command"] == ["python", "/sink/smtp_sink.py"]
+    assert (BASE_DIR / services["smtp-sink"]["volumes"][0].split(":")[0]).exists()
+    # Its own image names: a run on a server never retags the site's images.
+    for name in [*APP_SERVICES, "varnish"]:
+        assert services[name]["image"].startswith("vivold-stack-test/"), name
+    # Every path in it is relative to the project directory, as compose resolves them.
+    assert services["web"]["build"]["context"] == "."
