@@ -1,4 +1,5 @@
-# Vivold: `make run` serves the site, `make test` runs the suite, `make bench` measures.
+# Vivold: `make run` serves the site, `make test` runs the suite, `make bench` measures,
+# `make stack-test` boots the docker-compose stack and checks it end to end.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,7 +9,7 @@ PORT ?= 8000
 VNU_VERSION := 26.9.27
 VNU_STAMP := var/node/.vnu-jar-$(VNU_VERSION)
 
-.PHONY: run test bench lint format worker clean frontcache
+.PHONY: run test bench lint format worker clean frontcache stack-test
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Vivold needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -44,6 +45,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# Needs a Docker engine and compose; STACK_IMAGES=public builds on the registry's images.
+stack-test:
+	$(PYTHON) deploy/stack_test.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -263,7 +263,10 @@ STORAGES = {
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG or TESTING
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
+        ),
+        # Collected as root at build time, read by the unprivileged user that runs the
+        # site: world-readable, not FILE_UPLOAD_PERMISSIONS (0640, for uploads).
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING

@@ -19,8 +19,24 @@ from .helpers import BASE_DIR, production_env, run_manage
 COMPOSE = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 APP_SERVICES = ["migrate", "web", "worker", "beat"]
-# Read by the postgres image or by compose itself, not by our settings.
-COMPOSE_ONLY_VARIABLES = {"POSTGRES_PASSWORD", "WEB_BIND", "WEB_PORT"}
+# Read by the postgres image, the varnish service or compose itself, not by our settings.
+COMPOSE_ONLY_VARIABLES = {
+    "COMPOSE_PROJECT_NAME",
+    "POSTGRES_PASSWORD",
+    "WEB_BIND",
+    "WEB_PORT",
+    "VARNISH_BIND",
+    "VARNISH_PORT",
+    "PURGE_ALLOW",
+    "PYTHON_IMAGE",
+    "DEBIAN_IMAGE",
+    "POSTGRES_IMAGE",
+    "REDIS_IMAGE",
+    "VIVOLD_ENV_FILE",
+}
+# Set for web, worker and beat for the front cache's settings (core/frontcache.py),
+# which arrive with the front-cache work.
+FRONT_CACHE_VARIABLES = {"FRONT_CACHE_URL"}
 VARIABLE_RE = re.compile(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}")
 
 
@@ -74,7 +90,32 @@ def interpolate(value: str, variables: dict[str, str]) -> str:
 
 
 def test_the_stack_has_exactly_the_services_it_needs():
-    assert set(SERVICES) == {"migrate", "web", "worker", "beat", "postgres", "redis"}
+    assert set(SERVICES) == {"migrate", "web", "worker", "beat", "postgres", "redis", "varnish"}
+    assert "name" not in COMPOSE, "docker-compose 1.29 rejects a top-level name: (COMPOSE_PROJECT_NAME instead)"
+
+
+def test_varnish_runs_the_projects_runner_in_front_of_web():
+    varnish = SERVICES["varnish"]
+    assert varnish["build"]["context"] == "."
+    dockerfile = BASE_DIR / varnish["build"]["dockerfile"]
+    text = dockerfile.read_text()
+    assert "varnish varnish-modules" in text
+    assert "COPY deploy/varnish/ /etc/varnish/vivold/" in text
+    assert 'CMD ["/etc/varnish/vivold/start.sh"]' in text
+    assert varnish["environment"]["BACKEND"] == "web:8000"
+    assert varnish["depends_on"]["web"]["condition"] == "service_healthy"
+    published = varnish["ports"][0]
+    assert published.startswith("${VARNISH_BIND:-127.0.0.1}:") and published.endswith(":6081")
+    assert varnish["environment"]["FRONT_PORT"] == "6081"
+    for name in ("web", "worker", "beat"):
+        environment = SERVICES[name]["environment"]
+        assert environment["FRONT_CACHE_URL"] == "http://varnish:6081", name
+        assert environment["DJANGO_BEHIND_PROXY"] == "1", name
+
+
+def test_no_buildkit_frontend_is_fetched():
+    for path in [BASE_DIR / "Dockerfile", *BASE_DIR.glob("deploy/images/*/Dockerfile")]:
+        assert not path.read_text().startswith("# syntax="), path
 
 
 def test_web_runs_gunicorn_on_the_wsgi_application():
@@ -113,8 +154,11 @@ def test_migrate_runs_once_and_before_the_processes_that_need_the_schema():
 
 
 def test_health_checks_exist_and_web_asks_healthz():
-    for name in ("web", "postgres", "redis"):
+    for name in ("web", "worker", "varnish", "postgres", "redis"):
         assert SERVICES[name]["healthcheck"]["test"], name
+    # The image's own check asks a web process: the one-shot and the scheduler turn it off.
+    for name in ("migrate", "beat"):
+        assert SERVICES[name]["healthcheck"] == {"disable": True}, name
     web_check = SERVICES["web"]["healthcheck"]["test"]
     assert web_check[:4] == ["CMD", "python", "-m", "vivold.healthcheck"]
     assert importlib.import_module("vivold.healthcheck").main
@@ -132,12 +176,13 @@ def test_redis_keeps_queued_tasks():
     assert args[args.index("--maxmemory-policy") + 1] == "noeviction"
 
 
-def test_images_are_pinned_to_a_major_version():
-    for name in ("postgres", "redis"):
-        image = SERVICES[name]["image"]
-        assert ":" in image and not image.endswith(":latest"), image
+def test_images_are_pinned_to_a_major_version_and_can_be_replaced():
+    defaults = {"postgres": "postgres:16-alpine", "redis": "redis:7-alpine"}
+    for name, default in defaults.items():
+        assert SERVICES[name]["image"] == f"${{{name.upper()}_IMAGE:-{default}}}"
     for name in APP_SERVICES:
-        assert SERVICES[name]["build"] == "."
+        assert SERVICES[name]["build"]["context"] == "."
+        assert SERVICES[name]["build"]["args"] == {"PYTHON_IMAGE": "${PYTHON_IMAGE:-python:3.11-slim}"}
         assert (BASE_DIR / "Dockerfile").exists()
 
 
@@ -184,9 +229,12 @@ def test_compose_variables_are_documented_and_app_variables_are_settings():
     raw = (BASE_DIR / "docker-compose.yml").read_text()
     for name in VARIABLE_RE.findall(raw):
         assert name in documented, f"{name} is used by docker-compose.yml but not in .env.example"
+    front_cache_merged = (BASE_DIR / "core" / "frontcache.py").exists()
     for service in APP_SERVICES:
-        assert SERVICES[service]["env_file"] == ".env"
+        assert SERVICES[service]["env_file"] == "${VIVOLD_ENV_FILE:-.env}"
         for name in SERVICES[service]["environment"]:
+            if name in FRONT_CACHE_VARIABLES and not front_cache_merged:
+                continue
             assert name in names, f"{service} sets {name}, which the settings never read"
     postgres_url = SERVICES["web"]["environment"]["DATABASE_URL"]
     environment = SERVICES["postgres"]["environment"]
@@ -248,6 +296,8 @@ KNOWN |= {"ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
 def stages() -> list[tuple[str, list[tuple[str, str]]]]:
     result = []
     for keyword, args in INSTRUCTIONS:
+        if keyword == "ARG" and not result:
+            continue  # a global build argument, for the FROM lines
         if keyword == "FROM":
             parts = args.split()
             result.append((parts[2] if len(parts) > 2 and parts[1].upper() == "AS" else "", [(keyword, args)]))
@@ -264,8 +314,9 @@ def test_dockerfile_instructions_are_all_known():
 def test_the_image_is_multi_stage_on_python_3_11_slim():
     built = stages()
     assert len(built) >= 2
+    assert ("ARG", "PYTHON_IMAGE=python:3.11-slim") in INSTRUCTIONS
     for _, instructions in built:
-        assert instructions[0][1].split()[0] == "python:3.11-slim"
+        assert instructions[0][1].split()[0] == "${PYTHON_IMAGE}"
     names = [name for name, _ in built]
     assert all(names) and len(set(names)) == len(names)
     for index, (_, instructions) in enumerate(built):
@@ -276,8 +327,20 @@ def test_the_image_is_multi_stage_on_python_3_11_slim():
 
 
 def test_the_build_stage_installs_the_pinned_requirements():
-    runs = [args for keyword, args in stages()[0][1] if keyword == "RUN"]
+    build = stages()[0][1]
+    runs = [args for keyword, args in build if keyword == "RUN"]
     assert any("pip install -r requirements.txt -c constraints.txt" in run for run in runs)
+    # pip's own variables, unset unless given: the stack test installs from deploy/wheels/.
+    assert ("ARG", "PIP_NO_INDEX") in build and ("ARG", "PIP_FIND_LINKS") in build
+    assert ("COPY", "deploy/wheels/ wheels/") in build
+
+
+def test_the_wheels_stay_out_of_the_image():
+    source = dict(stages())["source"]
+    assert ("RUN", "rm -rf /src/deploy/wheels") in source
+    final = stages()[-1][1]
+    assert ("COPY", "--from=source /src /app") in final
+    assert not any(keyword == "COPY" and not args.startswith("--from=") for keyword, args in final)
 
 
 def test_the_final_stage_runs_as_a_non_root_user_with_static_files_collected():
@@ -313,3 +376,23 @@ def test_the_image_health_check_uses_the_project_module():
     checks = [args for keyword, args in INSTRUCTIONS if keyword == "HEALTHCHECK"]
     assert checks and "vivold.healthcheck" in checks[-1]
     assert Path(BASE_DIR / "vivold" / "healthcheck.py").exists()
+
+
+# --- the stack test's override (deploy/stack-test/compose.yml) ---------------------
+
+
+def test_the_stack_test_override_adds_a_sink_and_publishes_on_loopback_only():
+    override = yaml.safe_load((BASE_DIR / "deploy" / "stack-test" / "compose.yml").read_text())
+    assert "name" not in override
+    services = override["services"]
+    assert set(services) - set(SERVICES) == {"smtp-sink"}
+    for name, service in {**SERVICES, **services}.items():
+        for published in service.get("ports", []):
+            assert published.startswith(("127.0.0.1:", "${WEB_BIND:-127.0.0.1}:", "${VARNISH_BIND:-127.0.0.1}:")), name
+    assert services["smtp-sink"]["command"] == ["python", "/sink/smtp_sink.py"]
+    assert (BASE_DIR / services["smtp-sink"]["volumes"][0].split(":")[0]).exists()
+    # Its own image names: a run on a server never retags the site's images.
+    for name in [*APP_SERVICES, "varnish"]:
+        assert services[name]["image"].startswith("vivold-stack-test/"), name
+    # Every path in it is relative to the project directory, as compose resolves them.
+    assert services["web"]["build"]["context"] == "."

@@ -37,6 +37,10 @@ def test_collectstatic_as_the_image_runs_it_then_pages_use_hashed_files(tmp_path
     manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
     assert "css/site.css" in manifest and "django_prose_editor/editor.js" in manifest
     assert (static_root / (manifest["css/site.css"] + ".gz")).exists()
+    # Collected as root, served by the image's unprivileged user: readable by all.
+    for path in [static_root / "staticfiles.json", static_root / manifest["css/site.css"]]:
+        assert path.stat().st_mode & 0o777 == 0o644, path
+    assert (static_root / "css").stat().st_mode & 0o777 == 0o755
 
     # Served as production serves it: the real secret, the manifest, no debug.
     serve_env = production_env(tmp_path, STATIC_ROOT=str(static_root), DJANGO_ALLOWED_HOSTS="testserver")
