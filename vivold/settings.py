@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "articles",
     "newsletter",
     "digests",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "digest-reclaim-stalled": {
         "task": "digests.tasks.deliveries_reclaim_task",
+        "schedule": 60.0,
+    },
+    # Reader insights: Redis counters into the daily aggregates; past days' salts and hashes deleted.
+    "insights-flush": {
+        "task": "insights.tasks.insights_flush_task",
         "schedule": 60.0,
     },
 }

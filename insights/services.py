@@ -1,0 +1,435 @@
+"""Counting, and moving counts into the daily aggregates.
+
+With Redis (``REDIS_URL``) a view or a click is a handful of counter increments in
+one round trip, and a beat task (``insights_flush_task``) adds them into PostgreSQL
+every minute. Unique visitors are HyperLogLogs there: they hold no hash that could be
+read back. Without Redis (the embedded default) every view is written to the
+database at once, unique visitors through today's salted hashes (``VisitorDay``).
+
+A visitor is HMAC-SHA256(today's salt, client address + user agent), cut to 16
+bytes. The salt is random, made the first time it is needed each day, and gone
+when the day is: Redis lets its key expire at midnight, the database row is
+deleted by the first count or flush of the next day. Without it nobody, us
+included, can tell whose hash a hash was.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from articles.models import Article
+
+from .models import ArticleDay, DailySalt, DigestClickDay, SignupOrigin, SiteDay, SourceDay, VisitorDay
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "vivold:insights"
+SEP = "\x1f"  # between the parts of a counter's field name: no domain or campaign word holds it
+ARTICLE_IDS_SECONDS = 60  # how long a process trusts its table of published slugs
+
+
+@dataclass(frozen=True)
+class View:
+    article_id: int
+    visitor: bytes
+    referrer: str
+    campaign: str
+    device: str
+
+
+# ---------------------------------------------------------------------------
+# Redis, when configured
+
+
+class _Memo:
+    """What one process keeps between requests: its Redis client, today's salt, the published slugs."""
+
+    redis = None
+    redis_url = ""
+    lock = threading.Lock()
+    article_ids: dict[str, int] = {}  # noqa: RUF012 - replaced whole, never mutated
+    article_ids_at = 0.0
+
+
+def redis_client():
+    """One client (and connection pool) per process, or None without REDIS_URL."""
+    if not settings.REDIS_URL:
+        return None
+    if _Memo.redis is None or _Memo.redis_url != settings.REDIS_URL:
+        with _Memo.lock:
+            import redis
+
+            _Memo.redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+            _Memo.redis_url = settings.REDIS_URL
+    return _Memo.redis
+
+
+def _key(*parts: object) -> str:
+    return ":".join([PREFIX, *(str(part) for part in parts)])
+
+
+def _end_of_day(day: date) -> int:
+    """The Unix time of the local midnight that ends `day`."""
+    midnight = datetime.combine(day + timedelta(days=1), datetime.min.time())
+    return int(timezone.make_aware(midnight).timestamp())
+
+
+# ---------------------------------------------------------------------------
+# Today's salt and the visitor hash
+
+_salt_memo: dict[date, bytes] = {}
+
+
+def daily_salt(day: date) -> bytes:
+    salt = _salt_memo.get(day)
+    if salt is not None:
+        return salt
+    client = redis_client()
+    if client is not None:
+        key = _key("salt", day.isoformat())
+        client.set(key, secrets.token_bytes(32), nx=True, exat=_end_of_day(day))
+        salt = client.get(key)
+    else:
+        row = DailySalt.objects.filter(day=day).first()
+        if row is None:
+            expired_purge(today=day)
+            row, _ = DailySalt.objects.get_or_create(day=day, defaults={"salt": secrets.token_bytes(32)})
+        salt = bytes(row.salt)
+    _salt_memo.clear()  # yesterday's salt leaves this process's memory too
+    _salt_memo[day] = salt
+    return salt
+
+
+def visitor_hash(*, ip: str, user_agent: str, day: date) -> bytes:
+    message = f"{ip}\n{user_agent}".encode()
+    return hmac.new(daily_salt(day), message, hashlib.sha256).digest()[:16]
+
+
+# ---------------------------------------------------------------------------
+# Which article a path is
+
+
+def published_article_id(slug: str) -> int | None:
+    """The id of the published article with this slug, from a table each process refreshes every
+    minute (and at most once a second for a slug it does not know: a piece published just now)."""
+    now = time.monotonic()
+    age = now - _Memo.article_ids_at
+    if age > ARTICLE_IDS_SECONDS or (slug not in _Memo.article_ids and age > 1):
+        _Memo.article_ids = dict(Article.objects.published().values_list("slug", "pk"))
+        _Memo.article_ids_at = now
+    return _Memo.article_ids.get(slug)
+
+
+def article_ids_forget() -> None:
+    """For tests and scripts that publish articles and count at once."""
+    _Memo.article_ids_at = 0.0
+
+
+# ---------------------------------------------------------------------------
+# Counting
+
+
+def view_count(*, view: View, day: date | None = None) -> None:
+    """Count one page view: counters in Redis, or the aggregates themselves without it."""
+    day = day or timezone.localdate()
+    client = redis_client()
+    if client is not None:
+        _view_count_redis(client, view, day)
+    else:
+        _view_count_database(view, day)
+
+
+def _sources(view: View) -> list[tuple[str, str]]:
+    sources = [(SourceDay.Kind.REFERRER, view.referrer), (SourceDay.Kind.DEVICE, view.device)]
+    if view.campaign:
+        sources.append((SourceDay.Kind.CAMPAIGN, view.campaign))
+    return sources
+
+
+def _view_count_redis(client, view: View, day: date) -> None:
+    d = day.isoformat()
+    expires = _end_of_day(day) + 6 * 3600  # HyperLogLogs outlive the day only until its last flush
+    pipe = client.pipeline(transaction=False)
+    pipe.hincrby(_key(d, "views"), view.article_id, 1)
+    for kind, value in _sources(view):
+        pipe.hincrby(_key(d, "sources"), SEP.join((str(view.article_id), kind, value)), 1)
+    pipe.pfadd(_key(d, "visitors", view.article_id), view.visitor)
+    pipe.expireat(_key(d, "visitors", view.article_id), expires)
+    pipe.pfadd(_key(d, "visitors", "site"), view.visitor)
+    pipe.expireat(_key(d, "visitors", "site"), expires)
+    pipe.sadd(_key("days"), d)
+    pipe.execute()
+
+
+def _view_count_database(view: View, day: date) -> None:
+    with transaction.atomic():
+        new_here = _insert_new(VisitorDay, ("day", "scope", "visitor"), (day, view.article_id, view.visitor))
+        new_on_site = _insert_new(VisitorDay, ("day", "scope", "visitor"), (day, 0, view.visitor))
+        _upsert(
+            ArticleDay,
+            ("day", "article_id"),
+            add=("views", "visitors"),
+            rows=[(day, view.article_id, 1, int(new_here))],
+        )
+        _upsert(SiteDay, ("day",), add=("views", "visitors"), rows=[(day, 1, int(new_on_site))])
+        _upsert(
+            SourceDay,
+            ("day", "article_id", "kind", "value"),
+            add=("views",),
+            rows=[(day, view.article_id, kind, value, 1) for kind, value in _sources(view)],
+        )
+
+
+def click_count(*, digest_id: int, article_id: int, day: date | None = None) -> None:
+    """Count one click on an article's link in a digest edition: a number, not a person."""
+    day = day or timezone.localdate()
+    client = redis_client()
+    if client is not None:
+        client.hincrby(_key("clicks"), SEP.join((day.isoformat(), str(digest_id), str(article_id))), 1)
+    else:
+        _upsert(
+            DigestClickDay, ("day", "digest_id", "article_id"), add=("clicks",), rows=[(day, digest_id, article_id, 1)]
+        )
+
+
+# ---------------------------------------------------------------------------
+# Conversions
+
+
+def signup_origin_record(*, subscriber, source: str, referrer: str) -> SignupOrigin | None:
+    """Store, with a new subscription, the article whose form it came from and the site that sent the reader."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(source) if source else None
+    except Resolver404:
+        match = None
+    article = None
+    if match is not None and match.view_name == "articles:detail":
+        article = Article.objects.published().filter(slug=match.kwargs["slug"]).first()
+    if article is None and not referrer:
+        return None
+    return SignupOrigin.objects.get_or_create(
+        subscriber=subscriber, defaults={"article": article, "referrer": referrer[:120]}
+    )[0]
+
+
+def signup_confirmed_count(*, subscriber, day: date | None = None) -> bool:
+    """Count a confirmed subscriber for the article it came from, once per subscription. Returns whether it counted."""
+    day = day or timezone.localdate()
+    with transaction.atomic():
+        claimed = SignupOrigin.objects.filter(
+            subscriber=subscriber, counted_on__isnull=True, article__isnull=False
+        ).update(counted_on=day)
+        if not claimed:
+            return False
+        article_id = SignupOrigin.objects.values_list("article_id", flat=True).get(subscriber=subscriber)
+        _upsert(ArticleDay, ("day", "article_id"), add=("signups",), rows=[(day, article_id, 1)])
+    return True
+
+
+# ---------------------------------------------------------------------------
+# SQL: one INSERT … ON CONFLICT for many rows (PostgreSQL and SQLite both speak it)
+
+
+def _columns(model, names) -> list[str]:
+    return [model._meta.get_field(name.removesuffix("_id")).column for name in names]
+
+
+def _upsert(model, keys: tuple[str, ...], *, add: tuple[str, ...] = (), biggest: tuple[str, ...] = (), rows) -> None:
+    """Insert rows (key values, then `add` values, then `biggest` values); on a clash add the
+    `add` columns to the stored ones and keep the larger of the `biggest`."""
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    key_cols, add_cols, max_cols = _columns(model, keys), _columns(model, add), _columns(model, biggest)
+    all_cols = key_cols + add_cols + max_cols
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    updates = [f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in add_cols]
+    updates += [f"{qn(c)} = {greatest}({table}.{qn(c)}, EXCLUDED.{qn(c)})" for c in max_cols]
+    # Table and column names come from our models; values are parameters.
+    sql = (
+        f"INSERT INTO {table} ({', '.join(qn(c) for c in all_cols)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(all_cols))}) "
+        f"ON CONFLICT ({', '.join(qn(c) for c in key_cols)}) DO UPDATE SET {', '.join(updates)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, list(rows))
+
+
+def _insert_new(model, names: tuple[str, ...], values: tuple) -> bool:
+    """Insert one row unless it exists; whether it was new."""
+    qn = connection.ops.quote_name
+    cols = _columns(model, names)
+    sql = (
+        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in cols)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(cols))}) ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.rowcount == 1
+
+
+# ---------------------------------------------------------------------------
+# Flushing Redis into the aggregates, and forgetting what must not outlive its day
+
+
+@dataclass
+class Pending:
+    """Counts in Redis not yet added to the database, by day and article."""
+
+    views: dict[tuple[date, int], int]
+    visitors: dict[tuple[date, int], int]
+    sources: dict[tuple[date, int, str, str], int]
+    site_visitors: dict[date, int]
+    clicks: dict[tuple[date, int, int], int]
+
+
+def _read_hash(client, key: str) -> dict[str, int]:
+    return {field.decode(): int(value) for field, value in client.hgetall(key).items()}
+
+
+def pending_read(*, include_live: bool = True) -> Pending:
+    """What Redis holds that the database does not have yet (live counters and any flush cut short)."""
+    pending = Pending(defaultdict(int), {}, defaultdict(int), {}, defaultdict(int))
+    client = redis_client()
+    if client is None:
+        return pending
+    suffixes = ("", ":flushing") if include_live else (":flushing",)
+    for raw_day in client.smembers(_key("days")):
+        d = raw_day.decode()
+        day = date.fromisoformat(d)
+        for suffix in suffixes:
+            for article_id, n in _read_hash(client, _key(d, "views") + suffix).items():
+                pending.views[(day, int(article_id))] += n
+            for field, n in _read_hash(client, _key(d, "sources") + suffix).items():
+                article_id, kind, value = field.split(SEP, 2)
+                pending.sources[(day, int(article_id), kind, value)] += n
+        for day_, article_id in [key for key in pending.views if key[0] == day]:
+            pending.visitors[(day_, article_id)] = client.pfcount(_key(d, "visitors", article_id))
+        pending.site_visitors[day] = client.pfcount(_key(d, "visitors", "site"))
+    for suffix in suffixes:
+        for field, n in _read_hash(client, _key("clicks") + suffix).items():
+            d, digest_id, article_id = field.split(SEP)
+            pending.clicks[(date.fromisoformat(d), int(digest_id), int(article_id))] += n
+    return pending
+
+
+def _rename(client, live: str) -> str:
+    """Move a live counter aside for flushing (new counts start a fresh one); a flush cut short
+    left its key in place, which goes first."""
+    flushing = live + ":flushing"
+    if not client.exists(flushing):
+        try:
+            client.rename(live, flushing)
+        except Exception as error:  # noqa: BLE001 - redis.ResponseError "no such key": nothing to flush
+            if "no such key" not in str(error).lower():
+                raise
+    return flushing
+
+
+def counters_flush() -> dict[str, int]:
+    """Add what Redis counted into the daily aggregates; forget what is past its day. Returns counts moved."""
+    client = redis_client()
+    moved = {"views": 0, "clicks": 0}
+    if client is not None:
+        lock = client.lock(_key("flush-lock"), timeout=300, blocking_timeout=0)
+        if not lock.acquire(blocking=False):
+            return moved
+        try:
+            moved = _flush(client)
+        finally:
+            lock.release()
+    expired_purge(today=timezone.localdate())
+    return moved
+
+
+def _flush(client) -> dict[str, int]:
+    today = timezone.localdate()
+    moved = {"views": 0, "clicks": 0}
+    cleared: list[str] = []
+    for raw_day in sorted(client.smembers(_key("days"))):
+        d = raw_day.decode()
+        day = date.fromisoformat(d)
+        views_key = _rename(client, _key(d, "views"))
+        sources_key = _rename(client, _key(d, "sources"))
+        views = {int(a): n for a, n in _read_hash(client, views_key).items()}
+        sources = [(*field.split(SEP, 2), n) for field, n in _read_hash(client, sources_key).items()]
+        pipe = client.pipeline(transaction=False)
+        for article_id in views:
+            pipe.pfcount(_key(d, "visitors", article_id))
+        pipe.pfcount(_key(d, "visitors", "site"))
+        *visitors, site_visitors = pipe.execute()
+        existing = set(Article.objects.filter(pk__in=views).values_list("pk", flat=True))
+        with transaction.atomic():
+            _upsert(
+                ArticleDay,
+                ("day", "article_id"),
+                add=("views",),
+                biggest=("visitors",),
+                rows=[(day, a, n, v) for (a, n), v in zip(views.items(), visitors, strict=True) if a in existing],
+            )
+            _upsert(
+                SourceDay,
+                ("day", "article_id", "kind", "value"),
+                add=("views",),
+                rows=[(day, int(a), kind, value, n) for a, kind, value, n in sources if int(a) in existing],
+            )
+            if views:
+                _upsert(
+                    SiteDay,
+                    ("day",),
+                    add=("views",),
+                    biggest=("visitors",),
+                    rows=[(day, sum(views.values()), site_visitors)],
+                )
+        client.delete(views_key, sources_key)
+        moved["views"] += sum(views.values())
+        if day < today and not client.exists(_key(d, "views"), _key(d, "sources")):
+            cleared.append(d)
+    clicks_key = _rename(client, _key("clicks"))
+    clicks = [(*field.split(SEP), n) for field, n in _read_hash(client, clicks_key).items()]
+    if clicks:
+        from digests.models import Digest
+
+        digests = set(Digest.objects.filter(pk__in={int(c[1]) for c in clicks}).values_list("pk", flat=True))
+        articles = set(Article.objects.filter(pk__in={int(c[2]) for c in clicks}).values_list("pk", flat=True))
+        _upsert(
+            DigestClickDay,
+            ("day", "digest_id", "article_id"),
+            add=("clicks",),
+            rows=[
+                (date.fromisoformat(d), int(g), int(a), n)
+                for d, g, a, n in clicks
+                if int(g) in digests and int(a) in articles
+            ],
+        )
+        moved["clicks"] = sum(c[3] for c in clicks)
+    client.delete(clicks_key)
+    for d in cleared:
+        # The day is over and flushed: its HyperLogLogs go, and nothing of it is left in Redis.
+        stale = list(client.scan_iter(match=_key(d, "visitors", "*"), count=1000))
+        if stale:
+            client.delete(*stale)
+        client.srem(_key("days"), d)
+    if moved["views"] or moved["clicks"]:
+        logger.info("Insights flushed: %(views)s views, %(clicks)s digest clicks", moved)
+    return moved
+
+
+def expired_purge(*, today: date) -> int:
+    """Delete every salt and visitor hash of a day that is over. Returns the rows deleted."""
+    deleted = DailySalt.objects.filter(day__lt=today).delete()[0]
+    deleted += VisitorDay.objects.filter(day__lt=today).delete()[0]
+    return deleted

@@ -1,0 +1,99 @@
+"""The beacon's endpoint and the digests' click redirect: no session, no cookie, no CSRF token."""
+
+from urllib.parse import urlsplit
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST, require_safe
+
+from articles.models import Article
+from core.clients import client_ip
+
+from . import reader, services
+from .links import digest_link_read
+
+MAX_BEACON_BYTES = 4096
+CAMPAIGN_FROM_DIGEST = "utm_source=digest&utm_medium=email"
+
+
+def _cross_site(request: HttpRequest) -> bool:
+    """A post another site's page made (the browser says so in Sec-Fetch-Site or Origin)."""
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        return True
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False
+    return (urlsplit(origin).hostname or "") not in reader.own_hosts(request)
+
+
+def _no_content() -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _published_article(path: str) -> int | None:
+    """The id of the published article at this path (previews and other pages are not counted)."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    if match.view_name != "articles:detail":
+        return None
+    return services.published_article_id(match.kwargs["slug"])
+
+
+@csrf_exempt  # no session acts here; cross-site posts are refused by their headers below
+@require_POST
+def beacon(request: HttpRequest) -> HttpResponse:
+    """One page view, sent by static/js/insights.js. Always 204 unless the request is malformed or cross-site."""
+    if _cross_site(request):
+        return HttpResponse("Cross-site beacons are not accepted.", status=403, content_type="text/plain")
+    if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BEACON_BYTES:
+        return HttpResponseBadRequest("The beacon is too large.", content_type="text/plain")
+    page = request.POST.get("u", "")
+    if not page.startswith("/") or page.startswith("//") or len(page) > 2000:
+        return HttpResponseBadRequest("The beacon names no page of this site.", content_type="text/plain")
+    path, _, query = page.partition("?")
+    article_id = _published_article(path)
+    ip = client_ip(request)
+    if article_id is None or ip is None or not reader.countable(request):
+        return _no_content()
+    user_agent = request.headers.get("User-Agent", "")
+    day = timezone.localdate()
+    services.view_count(
+        view=services.View(
+            article_id=article_id,
+            visitor=services.visitor_hash(ip=ip, user_agent=user_agent, day=day),
+            referrer=reader.referrer_domain(request.POST.get("r", ""), reader.own_hosts(request)),
+            campaign=reader.campaign(query),
+            device=reader.device_class(user_agent),
+        ),
+        day=day,
+    )
+    return _no_content()
+
+
+@never_cache
+@require_safe
+def digest_link(request: HttpRequest, token: str) -> HttpResponse:
+    """A digest's link to an article: count the click (not who made it), then go to the article."""
+    ids = digest_link_read(token)
+    if ids is None:
+        return render(request, "insights/bad_link.html", status=400)
+    digest_id, article_id = ids
+    article = Article.objects.published().filter(pk=article_id).only("slug").first()
+    if article is None:
+        return render(request, "insights/bad_link.html", {"gone": True}, status=404)
+    if request.method == "GET" and reader.countable(request):
+        from digests.models import Digest
+
+        if Digest.objects.filter(pk=digest_id).exists():
+            services.click_count(digest_id=digest_id, article_id=article_id)
+    response = HttpResponseRedirect(f"{article.get_absolute_url()}?{CAMPAIGN_FROM_DIGEST}")
+    response["Referrer-Policy"] = "no-referrer"
+    return response
