@@ -66,12 +66,11 @@ def views_chart(periods: list[Period], *, by: str) -> SafeString:
         x = left + index * slot
         parts.append(
             format_html(
-                '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
-                "<title>{}: {} views, {} visitors</title></rect>",
-                x + slot * 0.15,
-                y(period.views),
-                slot * 0.7,
-                top + plot_h - y(period.views),
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {} views, {} visitors</title></rect>',
+                f"{x + slot * 0.15:.1f}",
+                f"{y(period.views):.1f}",
+                f"{slot * 0.7:.1f}",
+                f"{top + plot_h - y(period.views):.1f}",
                 VIEWS_COLOUR,
                 period.start.isoformat(),
                 period.views,
@@ -81,8 +80,8 @@ def views_chart(periods: list[Period], *, by: str) -> SafeString:
         if index % label_every == 0:
             parts.append(
                 format_html(
-                    '<text x="{:.1f}" y="{}" font-size="11" text-anchor="middle" fill="#555">{}</text>',
-                    x + slot / 2,
+                    '<text x="{}" y="{}" font-size="11" text-anchor="middle" fill="#555">{}</text>',
+                    f"{x + slot / 2:.1f}",
                     height - 6,
                     period.start.strftime("%d %b"),
                 )
@@ -133,19 +132,19 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str) -> SafeString:
         parts.append(
             format_html(
                 '<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#222">{}</text>'
-                '<rect x="{}" y="{}" width="{:.1f}" height="{}" fill="{}"><title>{}: {}</title></rect>'
-                '<text x="{:.1f}" y="{}" font-size="12" fill="#222">{}</text>',
+                '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
+                '<text x="{}" y="{}" font-size="12" fill="#222">{}</text>',
                 label_w - 8,
                 y + 13,
                 shown,
                 label_w,
                 y,
-                max(value / top_value * plot_w, 1 if value else 0),
+                f"{max(value / top_value * plot_w, 1 if value else 0):.1f}",
                 bar_h,
                 BAR_COLOUR,
                 label,
                 value,
-                label_w + value / top_value * plot_w + 6,
+                f"{label_w + value / top_value * plot_w + 6:.1f}",
                 y + 13,
                 value,
             )

@@ -96,9 +96,9 @@ def daily_salt(day: date) -> bytes:
         return salt
     client = redis_client()
     if client is not None:
-        key = _key("salt", day.isoformat())
-        client.set(key, secrets.token_bytes(32), nx=True, exat=_end_of_day(day))
-        salt = client.get(key)
+        # One round trip: set a new salt unless the day has one, and get the day's salt either way.
+        fresh = secrets.token_bytes(32)
+        salt = client.set(_key("salt", day.isoformat()), fresh, nx=True, exat=_end_of_day(day), get=True) or fresh
     else:
         row = DailySalt.objects.filter(day=day).first()
         if row is None:
