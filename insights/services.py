@@ -36,6 +36,7 @@ logger = logging.getLogger(__name__)
 PREFIX = "vivold:insights"
 SEP = "\x1f"  # between the parts of a counter's field name: no domain or campaign word holds it
 ARTICLE_IDS_SECONDS = 60  # how long a process trusts its table of published slugs
+UPSERT_BATCH = 500  # rows per INSERT statement on SQLite (within its parameter limit)
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class _Memo:
     lock = threading.Lock()
     article_ids: dict[str, int] = {}  # noqa: RUF012 - replaced whole, never mutated
     article_ids_at = 0.0
+    count_view = None  # the registered counting script
 
 
 def redis_client():
@@ -71,6 +73,7 @@ def redis_client():
 
             _Memo.redis = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
             _Memo.redis_url = settings.REDIS_URL
+            _Memo.count_view = None
     return _Memo.redis
 
 
@@ -105,7 +108,8 @@ def daily_salt(day: date) -> bytes:
             expired_purge(today=day)
             row, _ = DailySalt.objects.get_or_create(day=day, defaults={"salt": secrets.token_bytes(32)})
         salt = bytes(row.salt)
-    _salt_memo.clear()  # yesterday's salt leaves this process's memory too
+    for older in [known for known in _salt_memo if known < day]:
+        del _salt_memo[older]  # a past day's salt leaves this process's memory too
     _salt_memo[day] = salt
     return salt
 
@@ -144,7 +148,7 @@ def view_count(*, view: View, day: date | None = None) -> None:
     day = day or timezone.localdate()
     client = redis_client()
     if client is not None:
-        _view_count_redis(client, view, day)
+        view_count_commands(client, view, day)
     else:
         _view_count_database(view, day)
 
@@ -156,19 +160,43 @@ def _sources(view: View) -> list[tuple[str, str]]:
     return sources
 
 
-def _view_count_redis(client, view: View, day: date) -> None:
+# One round trip and one reply per view: the increments run in Redis as one script.
+# KEYS: views hash, sources hash, the article's and the site's HyperLogLogs, the set of days.
+# ARGV: article id, visitor hash, when the HyperLogLogs expire, the day, then source fields.
+COUNT_VIEW_SCRIPT = """
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+for i = 5, #ARGV do redis.call('HINCRBY', KEYS[2], ARGV[i], 1) end
+redis.call('PFADD', KEYS[3], ARGV[2])
+redis.call('EXPIREAT', KEYS[3], ARGV[3])
+redis.call('PFADD', KEYS[4], ARGV[2])
+redis.call('EXPIREAT', KEYS[4], ARGV[3])
+redis.call('SADD', KEYS[5], ARGV[4])
+"""
+
+
+def view_count_commands(client, view: View, day: date) -> None:
+    """Queue one view's increments on `client` (a Redis client, or a pipeline to batch many)."""
     d = day.isoformat()
+    if _Memo.count_view is None:
+        _Memo.count_view = redis_client().register_script(COUNT_VIEW_SCRIPT)
     expires = _end_of_day(day) + 6 * 3600  # HyperLogLogs outlive the day only until its last flush
-    pipe = client.pipeline(transaction=False)
-    pipe.hincrby(_key(d, "views"), view.article_id, 1)
-    for kind, value in _sources(view):
-        pipe.hincrby(_key(d, "sources"), SEP.join((str(view.article_id), kind, value)), 1)
-    pipe.pfadd(_key(d, "visitors", view.article_id), view.visitor)
-    pipe.expireat(_key(d, "visitors", view.article_id), expires)
-    pipe.pfadd(_key(d, "visitors", "site"), view.visitor)
-    pipe.expireat(_key(d, "visitors", "site"), expires)
-    pipe.sadd(_key("days"), d)
-    pipe.execute()
+    _Memo.count_view(
+        keys=[
+            _key(d, "views"),
+            _key(d, "sources"),
+            _key(d, "visitors", view.article_id),
+            _key(d, "visitors", "site"),
+            _key("days"),
+        ],
+        args=[
+            view.article_id,
+            view.visitor,
+            expires,
+            d,
+            *(SEP.join((str(view.article_id), kind, value)) for kind, value in _sources(view)),
+        ],
+        client=client,
+    )
 
 
 def _view_count_database(view: View, day: date) -> None:
@@ -258,14 +286,26 @@ def _upsert(model, keys: tuple[str, ...], *, add: tuple[str, ...] = (), biggest:
     greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
     updates = [f"{qn(c)} = {table}.{qn(c)} + EXCLUDED.{qn(c)}" for c in add_cols]
     updates += [f"{qn(c)} = {greatest}({table}.{qn(c)}, EXCLUDED.{qn(c)})" for c in max_cols]
-    # Table and column names come from our models; values are parameters.
-    sql = (
-        f"INSERT INTO {table} ({', '.join(qn(c) for c in all_cols)}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(all_cols))}) "
-        f"ON CONFLICT ({', '.join(qn(c) for c in key_cols)}) DO UPDATE SET {', '.join(updates)}"
-    )
+    rows = list(rows)
+    conflict = f" ON CONFLICT ({', '.join(qn(c) for c in key_cols)}) DO UPDATE SET {', '.join(updates)}"
+    columns = ", ".join(qn(c) for c in all_cols)
     with connection.cursor() as cursor:
-        cursor.executemany(sql, list(rows))
+        if connection.vendor == "postgresql":
+            # One statement whatever the number of rows: each column travels as one array.
+            types = [
+                model._meta.get_field(name.removesuffix("_id")).db_type(connection) for name in (*keys, *add, *biggest)
+            ]
+            types = ["bigint" if t in ("bigserial", "serial") else t for t in types]
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})" + conflict  # noqa: S608
+            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+            return
+        # Table and column names come from our models; values are parameters.
+        row_sql = f"({', '.join(['%s'] * len(all_cols))})"
+        for start in range(0, len(rows), UPSERT_BATCH):
+            batch = rows[start : start + UPSERT_BATCH]
+            sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row_sql] * len(batch)) + conflict  # noqa: S608
+            cursor.execute(sql, [value for row in batch for value in row])
 
 
 def _insert_new(model, names: tuple[str, ...], values: tuple) -> bool:

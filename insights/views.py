@@ -1,10 +1,10 @@
 """The beacon's endpoint and the digests' click redirect: no session, no cookie, no CSRF token."""
 
+import re
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from articles.models import Article
 from core.clients import client_ip
+from vivold.links import named_url
 
 from . import reader, services
 from .links import digest_link_read
@@ -36,15 +37,17 @@ def _no_content() -> HttpResponse:
     return response
 
 
+ARTICLE_PATH = re.compile(r"(?P<prefix>.*/)x/")
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
 def _published_article(path: str) -> int | None:
     """The id of the published article at this path (previews and other pages are not counted)."""
-    try:
-        match = resolve(path)
-    except Resolver404:
+    prefix = ARTICLE_PATH.fullmatch(named_url("articles:detail", "x"))["prefix"]  # "/articles/", remembered
+    slug = path.removeprefix(prefix).removesuffix("/")
+    if len(slug) + len(prefix) + 1 != len(path) or not SLUG.fullmatch(slug):
         return None
-    if match.view_name != "articles:detail":
-        return None
-    return services.published_article_id(match.kwargs["slug"])
+    return services.published_article_id(slug)
 
 
 @csrf_exempt  # no session acts here; cross-site posts are refused by their headers below
