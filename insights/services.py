@@ -36,7 +36,8 @@ logger = logging.getLogger(__name__)
 PREFIX = "vivold:insights"
 SEP = "\x1f"  # between the parts of a counter's field name: no domain or campaign word holds it
 ARTICLE_IDS_SECONDS = 60  # how long a process trusts its table of published slugs
-UPSERT_BATCH = 500  # rows per INSERT statement on SQLite (within its parameter limit)
+UPSERT_BATCH = 500  # rows per INSERT … VALUES statement (within SQLite's parameter limit)
+COPY_ROWS = 200  # from this many rows on, PostgreSQL gets them by COPY
 
 
 @dataclass(frozen=True)
@@ -290,15 +291,8 @@ def _upsert(model, keys: tuple[str, ...], *, add: tuple[str, ...] = (), biggest:
     conflict = f" ON CONFLICT ({', '.join(qn(c) for c in key_cols)}) DO UPDATE SET {', '.join(updates)}"
     columns = ", ".join(qn(c) for c in all_cols)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement whatever the number of rows: each column travels as one array.
-            types = [
-                model._meta.get_field(name.removesuffix("_id")).db_type(connection) for name in (*keys, *add, *biggest)
-            ]
-            types = ["bigint" if t in ("bigserial", "serial") else t for t in types]
-            arrays = ", ".join(f"%s::{t}[]" for t in types)
-            sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})" + conflict  # noqa: S608
-            cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
+        if connection.vendor == "postgresql" and len(rows) >= COPY_ROWS:
+            _upsert_by_copy(cursor, table, columns, rows, conflict)
             return
         # Table and column names come from our models; values are parameters.
         row_sql = f"({', '.join(['%s'] * len(all_cols))})"
@@ -306,6 +300,17 @@ def _upsert(model, keys: tuple[str, ...], *, add: tuple[str, ...] = (), biggest:
             batch = rows[start : start + UPSERT_BATCH]
             sql = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([row_sql] * len(batch)) + conflict  # noqa: S608
             cursor.execute(sql, [value for row in batch for value in row])
+
+
+def _upsert_by_copy(cursor, table: str, columns: str, rows: list[tuple], conflict: str) -> None:
+    """Many rows on PostgreSQL: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT."""
+    with transaction.atomic():
+        cursor.execute(f"CREATE TEMPORARY TABLE insights_incoming AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: S608
+        with cursor.cursor.copy(f"COPY insights_incoming ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM insights_incoming WHERE true" + conflict)  # noqa: S608
+        cursor.execute("DROP TABLE insights_incoming")
 
 
 def _insert_new(model, names: tuple[str, ...], values: tuple) -> bool:
@@ -396,73 +401,70 @@ def counters_flush() -> dict[str, int]:
 
 
 def _flush(client) -> dict[str, int]:
+    """Move every day's counters aside, add them all in one transaction, then delete what was moved."""
     today = timezone.localdate()
-    moved = {"views": 0, "clicks": 0}
-    cleared: list[str] = []
+    article_rows, source_rows, site_rows, click_rows = [], [], [], []
+    moved_keys: list[str] = []
+    over: list[str] = []
     for raw_day in sorted(client.smembers(_key("days"))):
         d = raw_day.decode()
         day = date.fromisoformat(d)
-        views_key = _rename(client, _key(d, "views"))
-        sources_key = _rename(client, _key(d, "sources"))
+        views_key, sources_key = _rename(client, _key(d, "views")), _rename(client, _key(d, "sources"))
+        moved_keys += [views_key, sources_key]
         views = {int(a): n for a, n in _read_hash(client, views_key).items()}
-        sources = [(*field.split(SEP, 2), n) for field, n in _read_hash(client, sources_key).items()]
         pipe = client.pipeline(transaction=False)
         for article_id in views:
             pipe.pfcount(_key(d, "visitors", article_id))
         pipe.pfcount(_key(d, "visitors", "site"))
         *visitors, site_visitors = pipe.execute()
-        existing = set(Article.objects.filter(pk__in=views).values_list("pk", flat=True))
-        with transaction.atomic():
-            _upsert(
-                ArticleDay,
-                ("day", "article_id"),
-                add=("views",),
-                biggest=("visitors",),
-                rows=[(day, a, n, v) for (a, n), v in zip(views.items(), visitors, strict=True) if a in existing],
-            )
-            _upsert(
-                SourceDay,
-                ("day", "article_id", "kind", "value"),
-                add=("views",),
-                rows=[(day, int(a), kind, value, n) for a, kind, value, n in sources if int(a) in existing],
-            )
-            if views:
-                _upsert(
-                    SiteDay,
-                    ("day",),
-                    add=("views",),
-                    biggest=("visitors",),
-                    rows=[(day, sum(views.values()), site_visitors)],
-                )
-        client.delete(views_key, sources_key)
-        moved["views"] += sum(views.values())
-        if day < today and not client.exists(_key(d, "views"), _key(d, "sources")):
-            cleared.append(d)
+        article_rows += [(day, a, n, v) for (a, n), v in zip(views.items(), visitors, strict=True)]
+        for field, n in _read_hash(client, sources_key).items():
+            article_id, kind, value = field.split(SEP, 2)
+            source_rows.append((day, int(article_id), kind, value, n))
+        if views:
+            site_rows.append((day, sum(views.values()), site_visitors))
+        if day < today:
+            over.append(d)
     clicks_key = _rename(client, _key("clicks"))
-    clicks = [(*field.split(SEP), n) for field, n in _read_hash(client, clicks_key).items()]
-    if clicks:
+    moved_keys.append(clicks_key)
+    for field, n in _read_hash(client, clicks_key).items():
+        d, digest_id, article_id = field.split(SEP)
+        click_rows.append((date.fromisoformat(d), int(digest_id), int(article_id), n))
+
+    # Counts for an article (or edition) deleted meanwhile have nowhere to go.
+    named = {row[1] for row in article_rows} | {row[2] for row in click_rows}
+    articles = set(Article.objects.filter(pk__in=named).values_list("pk", flat=True))
+    if click_rows:
         from digests.models import Digest
 
-        digests = set(Digest.objects.filter(pk__in={int(c[1]) for c in clicks}).values_list("pk", flat=True))
-        articles = set(Article.objects.filter(pk__in={int(c[2]) for c in clicks}).values_list("pk", flat=True))
+        digests = set(Digest.objects.filter(pk__in={row[1] for row in click_rows}).values_list("pk", flat=True))
+        click_rows = [row for row in click_rows if row[1] in digests and row[2] in articles]
+    with transaction.atomic():
         _upsert(
-            DigestClickDay,
-            ("day", "digest_id", "article_id"),
-            add=("clicks",),
-            rows=[
-                (date.fromisoformat(d), int(g), int(a), n)
-                for d, g, a, n in clicks
-                if int(g) in digests and int(a) in articles
-            ],
+            ArticleDay,
+            ("day", "article_id"),
+            add=("views",),
+            biggest=("visitors",),
+            rows=[row for row in article_rows if row[1] in articles],
         )
-        moved["clicks"] = sum(c[3] for c in clicks)
-    client.delete(clicks_key)
-    for d in cleared:
+        _upsert(
+            SourceDay,
+            ("day", "article_id", "kind", "value"),
+            add=("views",),
+            rows=[row for row in source_rows if row[1] in articles],
+        )
+        _upsert(SiteDay, ("day",), add=("views",), biggest=("visitors",), rows=site_rows)
+        _upsert(DigestClickDay, ("day", "digest_id", "article_id"), add=("clicks",), rows=click_rows)
+    client.delete(*moved_keys)
+    for d in over:
+        if client.exists(_key(d, "views"), _key(d, "sources")):
+            continue  # a beacon from the day's last moment arrived meanwhile: next flush
         # The day is over and flushed: its HyperLogLogs go, and nothing of it is left in Redis.
         stale = list(client.scan_iter(match=_key(d, "visitors", "*"), count=1000))
         if stale:
             client.delete(*stale)
         client.srem(_key("days"), d)
+    moved = {"views": sum(row[2] for row in article_rows), "clicks": sum(row[3] for row in click_rows)}
     if moved["views"] or moved["clicks"]:
         logger.info("Insights flushed: %(views)s views, %(clicks)s digest clicks", moved)
     return moved
