@@ -245,6 +245,9 @@ def main() -> None:
         _child("child_flush_and_count")
         stored_before = _child("child_flush_and_count")["views"]
         load = pages._wrk_run(server.base + "/insights/beacon/", seconds=DURATION, server=server, script=script)
+        # The same server's answer to the smallest Django page, in the same minute: what this machine
+        # gives a request that does nothing, to read the beacon's figure against.
+        reference = pages._wrk_run(server.base + "/robots.txt", seconds=DURATION, server=server)
     finally:
         server.stop()
     counted = _child("child_flush_and_count")
@@ -256,6 +259,10 @@ def main() -> None:
         f"  beacon: {load.requests_per_second:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
         f"{load.requests:,} requests, {load.bad} errors or non-2xx, "
         f"server CPU {load.cpu_ms:.2f} ms/request; views stored after the flush: {stored:,}"
+    )
+    print(
+        f"  reference, GET /robots.txt on the same server: {reference.requests_per_second:,.0f} req/s, "
+        f"p99 {reference.p99_ms:.1f} ms, {reference.bad} errors; load average {os.getloadavg()[0]:.1f}"
     )
     print(
         f"  counting {FLUSH_VIEWS:,} views (view_count's script, pipelined): {flush['counting_seconds']:.1f} s; "

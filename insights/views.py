@@ -53,7 +53,12 @@ def _published_article(path: str) -> int | None:
 @csrf_exempt  # no session acts here; cross-site posts are refused by their headers below
 @require_POST
 def beacon(request: HttpRequest) -> HttpResponse:
-    """One page view, sent by static/js/insights.js. Always 204 unless the request is malformed or cross-site."""
+    """One page view, sent by static/js/insights.js (most arrive through insights.middleware's fast path)."""
+    return beacon_answer(request)
+
+
+def beacon_answer(request: HttpRequest) -> HttpResponse:
+    """204 whether or not the view was counted; 403 for a cross-site post, 400 for a malformed one."""
     if _cross_site(request):
         return HttpResponse("Cross-site beacons are not accepted.", status=403, content_type="text/plain")
     if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BEACON_BYTES:

@@ -266,6 +266,8 @@ INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
 # Request id first, so every later log line carries it; CSP and the small
 # header middleware right after Django's own security middleware.
 MIDDLEWARE.insert(0, "vivold.observability.RequestIdMiddleware")
+# Reader insights' beacons are answered before everything else they don't need (insights/middleware.py).
+MIDDLEWARE.insert(1, "insights.middleware.BeaconMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
 )
