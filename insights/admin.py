@@ -26,6 +26,11 @@ class Section:
     rows: list[tuple]
     chart: SafeString
 
+    @property
+    def cells(self) -> list[list[tuple[object, bool]]]:
+        """Each row's values with whether each is a number (numbers are right-aligned)."""
+        return [[(value, value is None or isinstance(value, int | float)) for value in row] for row in self.rows]
+
 
 def _sections(*, by: str, days: int) -> list[Section]:
     today = timezone.localdate()
@@ -119,7 +124,7 @@ def _sections(*, by: str, days: int) -> list[Section]:
             ["Edition", "Sent", "Article", "Clicks", "Clicks per 100 mails"],
             [(c.subject, c.sent, c.article_title, c.clicks, c.per_hundred) for c in clicks],
             charts.bar_chart(
-                [(f"{c.article_title} ({c.subject})", c.clicks) for c in clicks],
+                [(f"{c.subject}: {c.article_title}", c.clicks) for c in clicks],
                 title=f"Digest clicks per edition and article, {span}",
             ),
         ),

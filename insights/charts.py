@@ -36,7 +36,7 @@ def _svg(*, css_class: str, width: int, height: int, title: str, desc: str, part
 
 def views_chart(periods: list[Period], *, by: str) -> SafeString:
     """Views as bars and visitors as a line, one slot per day or week."""
-    width, left, right, top, plot_h, axis_h = 640, 48, 12, 28, 200, 24
+    width, left, right, top, plot_h, axis_h = 520, 44, 10, 28, 180, 24
     height = top + plot_h + axis_h
     plot_w = width - left - right
     n = max(len(periods), 1)
@@ -120,7 +120,7 @@ def views_chart(periods: list[Period], *, by: str) -> SafeString:
 
 def bar_chart(rows: list[tuple[str, int]], *, title: str) -> SafeString:
     """Horizontal bars, one per row (label, value), largest first as given."""
-    width, label_w, value_w, bar_h, gap, top = 640, 250, 56, 18, 8, 6
+    width, label_w, value_w, bar_h, gap, top = 520, 210, 52, 16, 7, 6
     rows = rows or [("Nothing counted yet", 0)]
     height = top + len(rows) * (bar_h + gap)
     plot_w = width - label_w - value_w
@@ -128,14 +128,14 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str) -> SafeString:
     parts: list[SafeString] = []
     for index, (label, value) in enumerate(rows):
         y = top + index * (bar_h + gap)
-        shown = label if len(label) <= 38 else label[:37] + "…"
+        shown = label if len(label) <= 28 else label[:27].rstrip() + "…"
         parts.append(
             format_html(
                 '<text x="{}" y="{}" font-size="12" text-anchor="end" fill="#222">{}</text>'
                 '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}: {}</title></rect>'
                 '<text x="{}" y="{}" font-size="12" fill="#222">{}</text>',
                 label_w - 8,
-                y + 13,
+                y + 12,
                 shown,
                 label_w,
                 y,
@@ -145,7 +145,7 @@ def bar_chart(rows: list[tuple[str, int]], *, title: str) -> SafeString:
                 label,
                 value,
                 f"{label_w + value / top_value * plot_w + 6:.1f}",
-                y + 13,
+                y + 12,
                 value,
             )
         )
