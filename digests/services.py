@@ -225,7 +225,7 @@ def digest_article_link(*, digest: Digest, article: Article) -> str:
     edition and article, not who clicked), or straight to it for an edition not yet saved."""
     if digest.pk is None:
         return absolute(article.get_absolute_url())
-    return digest_article_url(digest_id=digest.pk, article_id=article.pk)
+    return digest_article_url(digest_id=digest.pk, slug=article.slug)
 
 
 class DigestRenderer:

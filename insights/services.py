@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from articles.models import Article
 
@@ -148,10 +149,15 @@ def view_count(*, view: View, day: date | None = None) -> None:
     """Count one page view: counters in Redis, or the aggregates themselves without it."""
     day = day or timezone.localdate()
     client = redis_client()
-    if client is not None:
-        view_count_commands(client, view, day)
-    else:
-        _view_count_database(view, day)
+    try:
+        if client is not None:
+            view_count_commands(client, view, day)
+        else:
+            _view_count_database(view, day)
+    except IntegrityError:  # the article was deleted since this process read the published slugs
+        article_ids_forget()
+    except RedisError as error:  # Redis is away: this view goes uncounted, the reader notices nothing
+        logger.warning("Insights: a view was not counted (%s)", error.__class__.__name__)
 
 
 def _sources(view: View) -> list[tuple[str, str]]:
@@ -224,7 +230,10 @@ def click_count(*, digest_id: int, article_id: int, day: date | None = None) -> 
     day = day or timezone.localdate()
     client = redis_client()
     if client is not None:
-        client.hincrby(_key("clicks"), SEP.join((day.isoformat(), str(digest_id), str(article_id))), 1)
+        try:
+            client.hincrby(_key("clicks"), SEP.join((day.isoformat(), str(digest_id), str(article_id))), 1)
+        except RedisError as error:  # the reader still gets the article
+            logger.warning("Insights: a digest click was not counted (%s)", error.__class__.__name__)
     else:
         _upsert(
             DigestClickDay, ("day", "digest_id", "article_id"), add=("clicks",), rows=[(day, digest_id, article_id, 1)]

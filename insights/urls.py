@@ -6,5 +6,5 @@ app_name = "insights"
 
 urlpatterns = [
     path("beacon/", views.beacon, name="beacon"),
-    path("d/<str:token>/", views.digest_link, name="digest_link"),
+    path("digest/<int:digest_id>/articles/<slug:slug>/", views.digest_link, name="digest_link"),
 ]

@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+from redis.exceptions import RedisError
 
 from articles.models import Article
 from core.clients import client_ip
 from vivold.links import named_url
 
 from . import reader, services
-from .links import digest_link_read
+from .links import digest_link_valid
 
 MAX_BEACON_BYTES = 4096
 CAMPAIGN_FROM_DIGEST = "utm_source=digest&utm_medium=email"
@@ -73,10 +74,14 @@ def beacon_answer(request: HttpRequest) -> HttpResponse:
         return _no_content()
     user_agent = request.headers.get("User-Agent", "")
     day = timezone.localdate()
+    try:
+        visitor = services.visitor_hash(ip=ip, user_agent=user_agent, day=day)
+    except RedisError:  # no salt to be had: nothing is counted, as in view_count()
+        return _no_content()
     services.view_count(
         view=services.View(
             article_id=article_id,
-            visitor=services.visitor_hash(ip=ip, user_agent=user_agent, day=day),
+            visitor=visitor,
             referrer=reader.referrer_domain(request.POST.get("r", ""), reader.own_hosts(request)),
             campaign=reader.campaign(query),
             device=reader.device_class(user_agent),
@@ -88,20 +93,18 @@ def beacon_answer(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @require_safe
-def digest_link(request: HttpRequest, token: str) -> HttpResponse:
+def digest_link(request: HttpRequest, digest_id: int, slug: str) -> HttpResponse:
     """A digest's link to an article: count the click (not who made it), then go to the article."""
-    ids = digest_link_read(token)
-    if ids is None:
+    if not digest_link_valid(digest_id=digest_id, slug=slug, signature=request.GET.get("s", "")):
         return render(request, "insights/bad_link.html", status=400)
-    digest_id, article_id = ids
-    article = Article.objects.published().filter(pk=article_id).only("slug").first()
+    article = Article.objects.published().filter(slug=slug).only("pk", "slug").first()
     if article is None:
         return render(request, "insights/bad_link.html", {"gone": True}, status=404)
     if request.method == "GET" and reader.countable(request):
         from digests.models import Digest
 
         if Digest.objects.filter(pk=digest_id).exists():
-            services.click_count(digest_id=digest_id, article_id=article_id)
+            services.click_count(digest_id=digest_id, article_id=article.pk)
     response = HttpResponseRedirect(f"{article.get_absolute_url()}?{CAMPAIGN_FROM_DIGEST}")
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -158,3 +158,22 @@ def test_every_page_loads_the_beacon_script(client):
     article = ArticleFactory()
     html = client.get(article.get_absolute_url()).content.decode()
     assert '<script src="/static/js/insights.js" data-endpoint="/insights/beacon/" defer></script>' in html
+
+
+def test_a_redis_outage_costs_the_count_not_the_answer(client, settings):
+    # A port nothing listens on: every Redis call fails at once.
+    from tests.integration import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    article = ArticleFactory()
+    assert beacon(client, article.get_absolute_url()).status_code == 204
+    assert not ArticleDay.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)  # foreign keys are checked at commit
+def test_a_beacon_for_an_article_deleted_meanwhile_counts_nothing(client, without_redis):
+    article = ArticleFactory()
+    assert beacon(client, article.get_absolute_url()).status_code == 204
+    Article.objects.filter(pk=article.pk).delete()  # this process still has the slug in memory
+    assert beacon(client, article.get_absolute_url()).status_code == 204
+    assert not ArticleDay.objects.exists()
