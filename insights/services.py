@@ -13,9 +13,11 @@ deleted by the first count or flush of the next day. Without it nobody, us
 included, can tell whose hash a hash was.
 """
 
+import atexit
 import hashlib
 import hmac
 import logging
+import os
 import secrets
 import threading
 import time
@@ -150,7 +152,9 @@ def view_count(*, view: View, day: date | None = None) -> None:
     day = day or timezone.localdate()
     client = redis_client()
     try:
-        if client is not None:
+        if client is not None and settings.INSIGHTS_BATCH_SECONDS > 0:
+            _Batch.add(view, day)
+        elif client is not None:
             view_count_commands(client, view, day)
         else:
             _view_count_database(view, day)
@@ -204,6 +208,52 @@ def view_count_commands(client, view: View, day: date) -> None:
         ],
         client=client,
     )
+
+
+class _Batch:
+    """Views waiting (a fraction of a second) to go to Redis together, one round trip for all.
+
+    A request then only appends to a list: under a spike, no thread waits on Redis. Each web
+    process has its own list and a thread that sends it every INSIGHTS_BATCH_SECONDS (and at exit).
+    """
+
+    lock = threading.Lock()
+    views: list[tuple[View, date]] = []  # noqa: RUF012 - one per process, guarded by the lock
+    pid = 0
+
+    @classmethod
+    def add(cls, view: View, day: date) -> None:
+        with cls.lock:
+            cls.views.append((view, day))
+            if cls.pid != os.getpid():  # first view in this process (web workers fork from a parent)
+                cls.pid = os.getpid()
+                threading.Thread(target=cls._run, name="insights-batch", daemon=True).start()
+                atexit.register(cls.send)
+
+    @classmethod
+    def send(cls) -> int:
+        with cls.lock:
+            batch, cls.views = cls.views, []
+        if batch:
+            pipe = redis_client().pipeline(transaction=False)
+            for view, day in batch:
+                view_count_commands(pipe, view, day)
+            pipe.execute()
+        return len(batch)
+
+    @classmethod
+    def _run(cls) -> None:
+        while True:
+            time.sleep(settings.INSIGHTS_BATCH_SECONDS or 0.25)
+            try:
+                cls.send()
+            except RedisError as error:  # these views go uncounted; the next batch tries again
+                logger.warning("Insights: a batch of views was not counted (%s)", error.__class__.__name__)
+
+
+def views_send() -> int:
+    """Send this process's waiting views to Redis now. Returns how many."""
+    return _Batch.send()
 
 
 def _view_count_database(view: View, day: date) -> None:

@@ -65,3 +65,17 @@ def test_only_one_flush_runs_at_a_time(settings):
     finally:
         lock.release()
     assert services.counters_flush()["views"] == 1
+
+
+def test_beacons_wait_in_the_process_and_go_to_redis_together(client, settings):
+    from .conftest import beacon
+
+    settings.INSIGHTS_BATCH_SECONDS = 60  # the sending thread stays asleep during the test
+    article = ArticleFactory(slug="batched")
+    for n in range(3):
+        assert beacon(client, article.get_absolute_url(), ip=f"198.51.100.{n}").status_code == 204
+    assert services.pending_read().views == {}  # not in Redis yet: one round trip will carry all three
+    assert services.views_send() == 3
+    assert services.pending_read().views == {(timezone.localdate(), article.pk): 3}
+    services.counters_flush()
+    assert (ArticleDay.objects.get().views, ArticleDay.objects.get().visitors) == (3, 3)
