@@ -31,6 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
+from insights.links import digest_article_url
 from newsletter.emails import absolute, render_mail, subscriber_links, subscriber_message
 from newsletter.models import Subscriber
 from newsletter.services import subscriber_record_hard_bounce
@@ -212,6 +213,8 @@ class RenderedDigest:
 
 
 def digest_render(*, digest: Digest, articles: list[Article]) -> RenderedDigest:
+    for article in articles:
+        article.digest_url = digest_article_link(digest=digest, article=article)
     context = {
         "digest": digest,
         "articles": articles,
@@ -225,6 +228,14 @@ def digest_render(*, digest: Digest, articles: list[Article]) -> RenderedDigest:
     template = "digests/email/article" if digest.kind == Digest.Kind.ARTICLE else "digests/email/digest"
     text, html = render_mail(template, context)
     return RenderedDigest(subject=digest.subject, text=text, html=html)
+
+
+def digest_article_link(*, digest: Digest, article: Article) -> str:
+    """Where a digest links to an article: through the counted, signed redirect (one click per
+    edition and article, not who clicked), or straight to it for an edition not yet saved."""
+    if digest.pk is None:
+        return absolute(article.get_absolute_url())
+    return digest_article_url(digest_id=digest.pk, slug=article.slug)
 
 
 class DigestRenderer:

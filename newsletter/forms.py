@@ -76,6 +76,8 @@ class SubscribeForm(forms.Form):
     source = forms.CharField(required=False, strip=True)
     # Honeypot: hidden from people, filled in by naive bots.
     website = forms.CharField(required=False)
+    # The site that sent the reader to the page the form is on (static/js/insights.js adds it).
+    referrer_site = forms.CharField(required=False, strip=True)
 
     def clean_email(self) -> str:
         return clean_address(self.cleaned_data["email"])
@@ -95,6 +97,14 @@ class SubscribeForm(forms.Form):
         if self.cleaned_data.get("topic_choice") == "all":
             return []
         return list(self.cleaned_data.get("topics") or [])
+
+    @property
+    def referrer(self) -> str:
+        """The referring site's domain, or "" when the field is absent or holds anything but a host name."""
+        from insights.reader import referrer_domain
+
+        site = self.cleaned_data.get("referrer_site", "")
+        return referrer_domain(f"https://{site}/", set()) if site and "/" not in site else ""
 
     @property
     def is_bot(self) -> bool:

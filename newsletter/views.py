@@ -9,6 +9,8 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core import ratelimit
 from core.clients import client_bucket, client_ip
+from insights.reader import opted_out
+from insights.services import signup_confirmed_count, signup_origin_record
 
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscriber, normalize_email
@@ -88,13 +90,15 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not ratelimit.hit("subscribe-address", normalize_email(email)):
         return _refuse(request, form, TOO_MANY, 429)
     if not form.is_bot:
-        subscriber_create(
+        subscriber, created = subscriber_create(
             email=email,
             topics=form.chosen_topics(),
             cadence=form.cleaned_data["cadence"],
             source=form.cleaned_data["source"],
             ip=ip,
         )
+        if created and not opted_out(request):  # the article and site it came from, for the Insights page
+            signup_origin_record(subscriber=subscriber, source=form.cleaned_data["source"], referrer=form.referrer)
     if _wants_json(request):
         return JsonResponse({"ok": True, "message": NEUTRAL_ANSWER})
     return redirect("newsletter:subscribed")
@@ -133,6 +137,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             subscriber = subscriber_confirm(subscriber=subscriber)
         except Subscriber.DoesNotExist:  # deleted since the link was read
             return _bad_link(request)
+        signup_confirmed_count(subscriber=subscriber)
     elif subscriber.status != Subscriber.Status.ACTIVE:
         # A link scanner's GET changes nothing: the person presses the button.
         return render(request, "newsletter/confirm.html", {"subscriber": subscriber})

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "articles",
     "newsletter",
     "digests",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -220,6 +221,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "digests.tasks.deliveries_reclaim_task",
         "schedule": 60.0,
     },
+    # Reader insights: Redis counters into the daily aggregates; past days' salts and hashes deleted.
+    "insights-flush": {
+        "task": "insights.tasks.insights_flush_task",
+        "schedule": 60.0,
+    },
 }
 if FRONT_CACHE_PURGER != "none":
     # Scheduled articles appear by themselves; the front cache hears of it here.
@@ -227,6 +233,9 @@ if FRONT_CACHE_PURGER != "none":
         "task": "articles.tasks.scheduled_articles_purge_task",
         "schedule": 60.0,
     }
+# Reader insights: with Redis, each web process sends its beacons' counts in one round trip
+# this often (0: one round trip per beacon, as the tests do).
+INSIGHTS_BATCH_SECONDS = 0.0 if TESTING else 0.25
 # Digest delivery: rows claimed per batch (one SMTP connection each), parallel
 # delivery tasks per edition, how long one task runs before it hands over, retry
 # backoff for SMTP 4xx and lost connections, when a claimed row counts as stalled.
@@ -341,6 +350,8 @@ INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
 MIDDLEWARE.insert(0, "vivold.observability.RequestIdMiddleware")
 # PostgreSQL unreachable: 503, a short maintenance page and Retry-After, not a 500.
 MIDDLEWARE.insert(1, "core.outage.DatabaseOutageMiddleware")
+# Reader insights' beacons are answered before everything else they don't need (insights/middleware.py).
+MIDDLEWARE.insert(2, "insights.middleware.BeaconMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
 )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("articles.urls")),
     path("newsletter/digests/", include("digests.urls")),
     path("newsletter/", include("newsletter.urls")),
+    path("insights/", include("insights.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots_txt"),

@@ -1,0 +1,187 @@
+"""The admin's Insights page: every chart with its table beside it, and each table as CSV."""
+
+import csv
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.safestring import SafeString
+
+from . import charts, reports
+from .models import ArticleDay, SourceDay
+
+RANGES = {"7": 7, "30": 30, "90": 90}
+SERIES = {"day": 30, "week": 7 * 12}  # the last 30 days, or the last 12 weeks
+
+
+@dataclass
+class Section:
+    key: str
+    heading: str
+    note: str
+    columns: list[str]
+    rows: list[tuple]
+    chart: SafeString
+
+    @property
+    def cells(self) -> list[list[tuple[object, bool]]]:
+        """Each row's values with whether each is a number (numbers are right-aligned)."""
+        return [[(value, value is None or isinstance(value, int | float)) for value in row] for row in self.rows]
+
+
+def _sections(*, by: str, days: int) -> list[Section]:
+    today = timezone.localdate()
+    series_first = today - timedelta(days=SERIES[by] - 1)
+    if by == "week":
+        series_first -= timedelta(days=series_first.weekday())
+    widest = max(SERIES[by], days, 30)
+    everything = reports.insights_collect(first=min(series_first, today - timedelta(days=widest - 1)), last=today)
+
+    def window(n: int) -> reports.Insights:
+        return reports.insights_collect(first=today - timedelta(days=n - 1), last=today)
+
+    series = reports.periods(
+        reports.Insights(
+            first=series_first, last=today, days={d: p for d, p in everything.days.items() if d >= series_first}
+        ),
+        by=by,
+    )
+    last7, chosen = window(7), window(days)
+    last30 = chosen if days == 30 else window(30)
+    top7, top30 = reports.top_articles(last7), reports.top_articles(last30)
+    referrers = reports.sources_of(chosen, SourceDay.Kind.REFERRER)
+    campaigns = reports.sources_of(chosen, SourceDay.Kind.CAMPAIGN)
+    devices = reports.sources_of(chosen, SourceDay.Kind.DEVICE)
+    signups = reports.signups_by_article(chosen)
+    clicks = reports.digest_clicks(chosen)
+    unit = "Week starting" if by == "week" else "Day"
+    span = f"last {days} days"
+    return [
+        Section(
+            "views",
+            f"Views and visitors per {by}",
+            "Visitors are unique per article and day; a week's figure adds up its days.",
+            [unit, "Views", "Visitors"],
+            [(p.start.isoformat(), p.views, p.visitors) for p in series],
+            charts.views_chart(series, by=by),
+        ),
+        Section(
+            "top7",
+            "Top articles, last 7 days",
+            "",
+            ["Article", "Views", "Visitors", "Signups"],
+            [(a.title, a.views, a.visitors, a.signups) for a in top7],
+            charts.bar_chart([(a.title, a.views) for a in top7], title="Views of the top articles, last 7 days"),
+        ),
+        Section(
+            "top30",
+            "Top articles, last 30 days",
+            "",
+            ["Article", "Views", "Visitors", "Signups"],
+            [(a.title, a.views, a.visitors, a.signups) for a in top30],
+            charts.bar_chart([(a.title, a.views) for a in top30], title="Views of the top articles, last 30 days"),
+        ),
+        Section(
+            "referrers",
+            f"Where readers come from, {span}",
+            "The referring site's domain only; browsers that hide it count as direct.",
+            ["Referring site", "Views"],
+            referrers,
+            charts.bar_chart(referrers, title=f"Views by referring site, {span}"),
+        ),
+        Section(
+            "campaigns",
+            f"Campaigns, {span}",
+            "From utm_source / utm_medium in the address; digest links carry digest / email.",
+            ["Campaign (source / medium)", "Views"],
+            campaigns,
+            charts.bar_chart(campaigns, title=f"Views by campaign, {span}"),
+        ),
+        Section(
+            "devices",
+            f"Devices, {span}",
+            "A coarse class read from the browser's user agent, which is not kept.",
+            ["Device class", "Views"],
+            devices,
+            charts.bar_chart(devices, title=f"Views by device class, {span}"),
+        ),
+        Section(
+            "signups",
+            f"Subscribers gained per article, {span}",
+            "Readers who subscribed from the article's form, counted on the day they confirmed.",
+            ["Article", "Confirmed signups", "Views"],
+            [(a.title, a.signups, a.views) for a in signups],
+            charts.bar_chart([(a.title, a.signups) for a in signups], title=f"Confirmed signups per article, {span}"),
+        ),
+        Section(
+            "clicks",
+            f"Digest click-through, {span}",
+            "Clicks on each article's links per edition, and per 100 mails sent (clicks, not people). "
+            "Opens are not counted: see the README.",
+            ["Edition", "Sent", "Article", "Clicks", "Clicks per 100 mails"],
+            [(c.subject, c.sent, c.article_title, c.clicks, c.per_hundred) for c in clicks],
+            charts.bar_chart(
+                [(f"{c.subject}: {c.article_title}", c.clicks) for c in clicks],
+                title=f"Digest clicks per edition and article, {span}",
+            ),
+        ),
+    ]
+
+
+def _csv(section: Section) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="vivold-insights-{section.key}.csv"'
+    response.write("\ufeff")  # so spreadsheets read the file as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(section.columns)
+    for row in section.rows:
+        # A title starting with = + - @ would be a formula in a spreadsheet.
+        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in "=+-@\t\r" else v for v in row])
+    return response
+
+
+@admin.register(ArticleDay)
+class InsightsAdmin(admin.ModelAdmin):
+    """Shown as "Reader insights" in the admin: the page replaces the change list."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None) -> HttpResponse:
+        if not self.has_view_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        by = request.GET.get("by", "day")
+        days = RANGES.get(request.GET.get("days", "30"))
+        if by not in SERIES or days is None:
+            return HttpResponseBadRequest(
+                "Choose by=day or by=week, and days=7, 30 or 90.", content_type="text/plain; charset=utf-8"
+            )
+        sections = _sections(by=by, days=days)
+        wanted = request.GET.get("csv")
+        if wanted is not None:
+            for section in sections:
+                if section.key == wanted:
+                    return _csv(section)
+            return HttpResponseBadRequest("No such table.", content_type="text/plain; charset=utf-8")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reader insights",
+            "opts": self.model._meta,
+            "sections": sections,
+            "by": by,
+            "days": days,
+            "ranges": list(RANGES),
+            "query": f"by={by}&days={days}",
+        }
+        return TemplateResponse(request, "admin/insights/insights.html", context)
