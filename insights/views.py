@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -13,7 +14,6 @@ from redis.exceptions import RedisError
 
 from articles.models import Article
 from core.clients import client_ip
-from vivold.links import named_url
 
 from . import reader, services
 from .links import digest_link_valid
@@ -44,7 +44,7 @@ SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 def _published_article(path: str) -> int | None:
     """The id of the published article at this path (previews and other pages are not counted)."""
-    prefix = ARTICLE_PATH.fullmatch(named_url("articles:detail", "x"))["prefix"]  # "/articles/", remembered
+    prefix = ARTICLE_PATH.fullmatch(reverse("articles:detail", kwargs={"slug": "x"}))["prefix"]  # "/articles/"
     slug = path.removeprefix(prefix).removesuffix("/")
     if len(slug) + len(prefix) + 1 != len(path) or not SLUG.fullmatch(slug):
         return None
