@@ -255,7 +255,7 @@ LOGGING = {
 # CSP, the admin login guard, uploads, mail providers and logs. The defaults
 # are strict whenever DJANGO_DEBUG is off; the README's "Running in production"
 # section documents each variable (see also .env.example).
-INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
+INSTALLED_APPS += ["csp", "anymail", "axes", "vivold.apps.VivoldConfig"]
 
 # Request id first, so every later log line carries it; CSP and the small
 # header middleware right after Django's own security middleware.
@@ -264,10 +264,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
 )
 MIDDLEWARE.insert(MIDDLEWARE.index("vivold.security.CSPMiddleware") + 1, "vivold.security.PermissionsPolicyMiddleware")
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "vivold.security.AdminLoginGuardMiddleware",
-)
+# django-axes turns a refused sign-in into the lockout page; it goes last.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 
 # A TLS-terminating proxy in front (load balancer, Caddy, nginx) says the
 # original scheme in X-Forwarded-Proto and the client in X-Forwarded-For.
@@ -328,10 +326,28 @@ CONTENT_SECURITY_POLICY = {
 # Fixed-window limits per scope, as (requests, seconds); core.ratelimit has the defaults.
 RATE_LIMITS: dict = {}
 
-# Admin login guard: this many failures from one address, or for one
-# username, within the window locks further attempts out for the window.
+# Admin sign-in lock (django-axes, records in PostgreSQL): this many failures from one
+# address (an IPv6 /64), whatever the usernames, locks it out for the window; the attempt
+# is refused before the password is checked. Never counted per username alone.
 LOGIN_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("DJANGO_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+if not 1 <= LOGIN_FAILURE_LIMIT <= 6:
+    raise ImproperlyConfigured("DJANGO_LOGIN_FAILURE_LIMIT must be between 1 and 6.")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked client before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["ip_address", "username"]]
+AXES_CLIENT_IP_CALLABLE = "vivold.security.login_client_address"
+AXES_USERNAME_CALLABLE = "vivold.security.login_username"
+AXES_FAILURE_LIMIT = "vivold.security.login_failure_limit"
+AXES_COOLOFF_TIME = "vivold.security.login_lockout_period"
+AXES_LOCKOUT_CALLABLE = "vivold.security.login_locked_response"
+# Attempts refused while locked are not recorded: a flood writes nothing, and the lock
+# lifts one window after the last failure that was checked.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # a guesser's own good account must not wipe the address's count
+AXES_DISABLE_ACCESS_LOG = True
 
 # Where collectstatic writes (the image collects at build time).
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))

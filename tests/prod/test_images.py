@@ -262,8 +262,7 @@ def test_body_image_upload_refuses_svg_and_strangers(admin_client, client, media
 def test_staff_without_article_rights_cannot_upload(client, media_root):
     from django.contrib.auth.models import User
 
-    User.objects.create_user("intern", password="x" * 20, is_staff=True)
-    client.login(username="intern", password="x" * 20)
+    client.force_login(User.objects.create_user("intern", password="x" * 20, is_staff=True))
     response = client.post(
         reverse("admin:articles_article_upload_image"), {"image": upload(png_with_text(), "x.png", "image/png")}
     )
