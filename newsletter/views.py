@@ -12,9 +12,9 @@ from core.clients import client_bucket, client_ip
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscriber, normalize_email
 from .services import (
+    signup_request_create,
     subscriber_confirm,
     subscriber_confirmation_request,
-    subscriber_create,
     subscriber_unsubscribe,
     subscriber_update_preferences,
 )
@@ -64,7 +64,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not ratelimit.hit("subscribe-address", normalize_email(email)):
         return _refuse(request, form, TOO_MANY, 429)
     if not form.is_bot:
-        subscriber_create(
+        # The same work for every address (one INSERT, one queued task): the lookup is the task's.
+        signup_request_create(
             email=email,
             topics=form.chosen_topics(),
             cadence=form.cleaned_data["cadence"],

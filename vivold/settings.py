@@ -127,12 +127,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: Celery broker and shared cache when configured; in-process otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Every Redis connection has short socket timeouts: a Redis that is down or hung costs a
+# request a fraction of a second (the cache's callers carry on without it), not a hang.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "vivold.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "vivold",
+            "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
         }
     }
 else:
@@ -155,7 +159,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than any retry delay a task asks for (DIGEST_RETRY_MAX_SECONDS) and any
 # delivery lane's run (DIGEST_LANE_SECONDS), so Redis never re-delivers a task that
 # a worker still holds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# The broker's socket timeout must exceed the 1 s a worker's BRPOP waits; a publish tries
+# once more, then gives up (the work stays in the database for the sweeper).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": max(2.0, REDIS_SOCKET_TIMEOUT),
+    "health_check_interval": 10,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = max(1.0, REDIS_SOCKET_TIMEOUT)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# A result backend (none is used: results are ignored) would get the same timeouts.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = max(2.0, REDIS_SOCKET_TIMEOUT)
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
 CELERY_BEAT_SCHEDULE: dict = {
     "digest-weekly": {
         "task": "digests.tasks.digests_due_send_task",
@@ -171,7 +188,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "digests.tasks.deliveries_reclaim_task",
         "schedule": 60.0,
     },
+    "newsletter-mails-sweep": {
+        "task": "newsletter.tasks.subscriber_mails_sweep_task",
+        "schedule": env.float("NEWSLETTER_SWEEP_SECONDS", default=30.0),
+    },
 }
+# Subscriber mail (newsletter.services.subscriber_mails_sweep): a signup request or queued
+# mail waiting this long lost its task and is queued again; a mail claimed this long ago and
+# never marked lost its worker. With a sweep every 30 s, a signup made while Redis was down
+# is mailed within 90 s of Redis coming back.
+NEWSLETTER_QUEUE_STALE_SECONDS = env.float("NEWSLETTER_QUEUE_STALE_SECONDS", default=60.0)
+NEWSLETTER_CLAIM_TIMEOUT_SECONDS = env.float("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", default=120.0)
 # Digest delivery: rows claimed per batch (one SMTP connection each), parallel
 # delivery tasks per edition, how long one task runs before it hands over, retry
 # backoff for SMTP 4xx and lost connections, when a claimed row counts as stalled.
