@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from articles.models import Topic
@@ -266,6 +266,15 @@ def subscriber_mail_send(*, mail_id: int) -> bool:
     raise MailNotSent(error, retry_in=retry_in, final=final)
 
 
+def _queue_all(task, ids: list[int]) -> int:
+    queued = 0
+    for pk in ids:
+        if not _queue(task, pk):
+            break  # the broker is down: the rest waits for the next sweep
+        queued += 1
+    return queued
+
+
 def _sweep_setting(name: str, default: float) -> timedelta:
     return timedelta(seconds=getattr(settings, name, default))
 
@@ -283,31 +292,38 @@ def subscriber_mails_sweep(*, now=None) -> dict[str, int]:
     from .tasks import signup_request_process_task, subscriber_mail_send_task
 
     now = now or timezone.now()
-    stale = now - _sweep_setting("NEWSLETTER_QUEUE_STALE_SECONDS", 60)
+    stale = _sweep_setting("NEWSLETTER_QUEUE_STALE_SECONDS", 60)
     Status = SubscriberMail.Status
-    reclaimed = SubscriberMail.objects.filter(
-        status=Status.SENDING, claimed_at__lt=now - _sweep_setting("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", 120)
-    ).update(status=Status.QUEUED, due_at=stale, claimed_at=None, last_error="claimed by a worker that stopped")
-    if reclaimed:
-        logger.warning("%s subscriber mails were claimed by a worker that stopped: queued again", reclaimed)
     counts = {"requests": 0, "mails": 0}
+    reclaimed = list(
+        SubscriberMail.objects.filter(
+            status=Status.SENDING, claimed_at__lt=now - _sweep_setting("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", 120)
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if reclaimed:
+        SubscriberMail.objects.filter(pk__in=reclaimed, status=Status.SENDING).update(
+            status=Status.QUEUED, due_at=now, claimed_at=None, last_error="claimed by a worker that stopped"
+        )
+        logger.warning("%s subscriber mails were claimed by a worker that stopped: queued again", len(reclaimed))
+        counts["mails"] += _queue_all(subscriber_mail_send_task, reclaimed)
     for model, stamp, task, key, extra in (
         (SignupRequest, "queued_at", signup_request_process_task, "requests", {}),
         (SubscriberMail, "due_at", subscriber_mail_send_task, "mails", {"status": Status.QUEUED}),
     ):
+        # Due once it has waited `stale`, and then as long again as it had waited when last
+        # queued (twice the wait each time): a long backlog in the broker is not multiplied.
+        next_at = ExpressionWrapper(F(stamp) + (F(stamp) - F("created_at")), output_field=DateTimeField())
         ids = list(
-            model.objects.filter(**extra, **{f"{stamp}__lte": stale})
+            model.objects.filter(**extra, **{f"{stamp}__lte": now - stale})
+            .alias(next_at=next_at)
+            .filter(next_at__lte=now)
             .order_by(stamp)
             .values_list("pk", flat=True)[:SWEEP_BATCH]
         )
-        if not ids:
-            continue
-        # Stamped first: a row is queued again at most once per stale interval, even if the broker fails now.
-        model.objects.filter(pk__in=ids).update(**{stamp: now})
-        for pk in ids:
-            if not _queue(task, pk):
-                break
-            counts[key] += 1
+        if ids:
+            # Stamped first: a row is not queued again at the next sweep, even if the broker fails now.
+            model.objects.filter(pk__in=ids).update(**{stamp: now})
+            counts[key] += _queue_all(task, ids)
     if counts["requests"] or counts["mails"]:
         logger.info("Sweeper queued %s signup requests and %s subscriber mails again", *counts.values())
     return counts

@@ -64,6 +64,19 @@ def test_the_task_turns_a_request_into_a_subscriber_with_one_confirmation(django
     assert len(mail.outbox) == 1
 
 
+def test_a_request_processed_twice_makes_one_subscriber_and_one_mail(django_capture_on_commit_callbacks):
+    from newsletter.tasks import signup_request_process_task
+
+    request = SignupRequest.objects.create(
+        email="twice@example.com", created_at=timezone.now(), queued_at=timezone.now()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert signup_request_process_task.apply(args=[request.pk]).get() is not None
+        assert signup_request_process_task.apply(args=[request.pk]).get() is None  # redelivered
+    assert Subscriber.objects.count() == 1 and SubscriberMail.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
 def _lost_request(email: str, *, minutes_ago: float) -> SignupRequest:
     """A request whose task never reached a worker (the broker was down when it was made)."""
     then = timezone.now() - timedelta(minutes=minutes_ago)
