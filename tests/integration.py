@@ -286,8 +286,7 @@ def broker_at(url: str) -> Iterator[None]:
     from vivold.celery import app
 
     def reset() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # Only forgotten, not closed: kombu keeps pools by URL and hands the same one out again.
         app._pool = None
         app.amqp._producer_pool = None
 
