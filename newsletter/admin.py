@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, Strea
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 
 from . import chart, transfer
 from .models import Subscriber
@@ -43,9 +45,25 @@ class SubscriberAdmin(admin.ModelAdmin):
         "consent_source",
         "consent_ip",
         "consent_at",
+        "mails",
     ]
     filter_horizontal = ["topics"]
     actions = ["export_selected", "unsubscribe_selected", "suppress_selected"]
+
+    @admin.display(description="Mails")
+    def mails(self, obj: Subscriber) -> str:
+        """The subscriber's mails from the ledger: what was asked for, and whether it went out."""
+        rows = [
+            format_html(
+                "<li>{} · {} · asked {}{}</li>",
+                mail.get_kind_display(),
+                mail.get_status_display(),
+                date_format(timezone.localtime(mail.created_at), "DATETIME_FORMAT"),
+                f" · {mail.last_error}" if mail.last_error else "",
+            )
+            for mail in obj.mails.order_by("-created_at")[:20]
+        ]
+        return format_html("<ul>{}</ul>", format_html_join("", "{}", ((row,) for row in rows))) if rows else "—"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Subscriber | None = None) -> list[str]:
         # Status changes only through the actions (or the subscriber's own links), so timestamps

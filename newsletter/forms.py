@@ -1,3 +1,4 @@
+import idna
 from django import forms
 from django.core.validators import EmailValidator
 
@@ -6,6 +7,10 @@ from articles.models import Topic
 from .models import Subscriber, normalize_email
 
 INVALID_EMAIL = "Please enter a valid email address, like name@example.com."
+BAD_DOMAIN = (
+    "The part after the @ is not a domain name we can send mail to "
+    "(it holds a character no domain may have). Please check it."
+)
 MAX_EMAIL_LENGTH = 254  # RFC 5321's limit on a forward path
 MAX_SOURCE_LENGTH = 500
 
@@ -30,10 +35,25 @@ def clean_address(address: str) -> str:
         _email_validator(address)
     except UnicodeError:  # a domain label IDNA can't spell
         raise forms.ValidationError(INVALID_EMAIL, code="invalid") from None
+    if not _spellable_domain(address.rpartition("@")[2]):
+        raise forms.ValidationError(BAD_DOMAIN, code="invalid_domain")
     # An international domain grows when spelled in punycode, which is what we match and store.
     if len(normalize_email(address)) > MAX_EMAIL_LENGTH:
         raise forms.ValidationError("That address is too long.", code="max_length")
     return address
+
+
+def _spellable_domain(domain: str) -> bool:
+    """Whether the domain has an IDNA spelling: by IDNA 2008 (no bidi controls, no stray joiners,
+    which Django's validator lets through) and by the IDNA 2003 codec that matching and sending use."""
+    if domain.isascii():
+        return True
+    try:
+        idna.encode(domain, uts46=True)
+        domain.encode("idna")
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
 
 
 TOPIC_ERRORS = {

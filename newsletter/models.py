@@ -95,3 +95,80 @@ class Subscriber(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.email_normalized = normalize_email(self.email)
         super().save(*args, **kwargs)
+
+
+class SignupRequest(models.Model):
+    """A request to subscribe, written as it arrives; a task turns it into a subscriber and a mail.
+
+    The form's answer costs one INSERT of this row and one queued task for every address, so
+    its timing tells nobody whether the address is known: the lookup happens in the task.
+    A row still here after a while lost its task (the broker was down, a worker died) and is
+    queued again by the sweeper (services.subscriber_mails_sweep).
+    """
+
+    email = models.EmailField(max_length=254)
+    cadence = models.CharField(max_length=6, choices=Subscriber.Cadence.choices, default=Subscriber.Cadence.WEEKLY)
+    topic_ids = models.JSONField(default=list, blank=True)
+    consent_source = models.CharField(max_length=500, blank=True)
+    consent_ip = models.GenericIPAddressField(null=True, blank=True)
+    # The site that sent the reader, for the Insights page; None when the reader opted out of counting.
+    origin_referrer = models.CharField(max_length=120, null=True, blank=True)
+    created_at = models.DateTimeField()
+    # When a task was last queued for it: the sweeper queues again what waited too long.
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["queued_at"], name="signup_request_queued")]
+
+    def __str__(self) -> str:
+        return f"Signup request {self.pk}"
+
+
+class SubscriberMailQuerySet(models.QuerySet):
+    def outstanding(self) -> "SubscriberMailQuerySet":
+        return self.filter(status__in=[SubscriberMail.Status.QUEUED, SubscriberMail.Status.SENDING])
+
+
+class SubscriberMail(models.Model):
+    """The ledger of mails to one subscriber (confirmation, welcome): each is sent once.
+
+    A task claims its row (queued → sending) in one UPDATE and marks it sent as soon as the
+    SMTP server has accepted it, so a redelivered task finds it sent and sends nothing. A row
+    left queued (its task was lost) or sending (its worker died) is handed back by the sweeper.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Confirmation"
+        WELCOME = "welcome", "Welcome"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (no longer wanted)"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="mails")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Queued: when it is due (now, or after a retry delay). Sending: when it was claimed.
+    due_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=200, blank=True)
+
+    objects = SubscriberMailQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["status", "due_at"],
+                condition=models.Q(status__in=["queued", "sending"]),
+                name="subscriber_mail_outstanding",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} mail {self.pk}"

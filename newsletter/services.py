@@ -9,7 +9,13 @@ The status machine (one field, timestamps recording when each step last happened
 
 A request to subscribe never changes a stored subscriber's status, topics or
 cadence: whoever typed the address, only the mailbox's owner, by confirming,
-makes it active again. Mail goes out from Celery tasks started on commit.
+makes it active again.
+
+Signup: the form writes a SignupRequest and queues a task, the same work for every address;
+the task (signup_request_process) looks the address up and does the rest. Mail: every mail to
+a subscriber is a SubscriberMail row in the same transaction as the change that asks for it,
+sent by a task that claims the row, so it is sent once and never lost: the sweeper
+(subscriber_mails_sweep, from beat) queues again what a lost task or a dead worker left.
 """
 
 import logging
@@ -19,12 +25,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import DateTimeField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
 from articles.models import Topic
 
-from .models import Subscriber, normalize_email
+from .models import SignupRequest, Subscriber, SubscriberMail, normalize_email
 
 # The counter is a PositiveSmallIntegerField.
 HARD_BOUNCE_COUNT_MAX = 32767
@@ -44,6 +50,63 @@ LAPSED_RESEND_INTERVAL = timedelta(days=1)
 AWAITING_CONFIRMATION = (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.SUPPRESSED)
 
 
+def signup_request_create(
+    *,
+    email: str,
+    topics: list[Topic],
+    source: str = "",
+    ip: str | None = None,
+    cadence: str = Subscriber.Cadence.WEEKLY,
+    origin_referrer: str | None = None,
+) -> SignupRequest:
+    """Record a request to subscribe and queue its processing: one INSERT and one queued task,
+    whatever the address, so the answer's timing says nothing about it. Call it outside a
+    transaction (the worker must see the row); if the broker can't take the task now, the
+    request waits in the database for the sweeper."""
+    now = timezone.now()
+    request = SignupRequest.objects.create(
+        email=email.strip(),
+        cadence=cadence,
+        topic_ids=[topic.pk for topic in topics],
+        consent_source=source[:500],
+        consent_ip=ip,
+        origin_referrer=None if origin_referrer is None else origin_referrer[:120],
+        created_at=now,
+        queued_at=now,
+    )
+    from .tasks import signup_request_process_task
+
+    _queue(signup_request_process_task, request.pk)
+    return request
+
+
+def signup_request_process(*, request_id: int) -> Subscriber | None:
+    """Turn a recorded request into a subscriber (and a confirmation mail, when one is due).
+
+    Idempotent: the row is locked (SKIP LOCKED) and deleted in the same transaction, so a
+    task queued twice for it does the work once. Returns None when there was nothing to do.
+    """
+    with transaction.atomic():
+        request = SignupRequest.objects.select_for_update(skip_locked=True).filter(pk=request_id).first()
+        if request is None:
+            return None  # done already, or another worker holds it
+        topics = list(Topic.objects.filter(pk__in=request.topic_ids))
+        subscriber, created = subscriber_create(
+            email=request.email,
+            topics=topics,
+            source=request.consent_source,
+            ip=request.consent_ip,
+            cadence=request.cadence,
+            requested_at=request.created_at,
+        )
+        if created and request.origin_referrer is not None:
+            from insights.services import signup_origin_record
+
+            signup_origin_record(subscriber=subscriber, source=request.consent_source, referrer=request.origin_referrer)
+        request.delete()
+    return subscriber
+
+
 def subscriber_create(
     *,
     email: str,
@@ -51,6 +114,7 @@ def subscriber_create(
     source: str = "",
     ip: str | None = None,
     cadence: str = Subscriber.Cadence.WEEKLY,
+    requested_at=None,
 ) -> tuple[Subscriber, bool]:
     """Record a request to subscribe and send a confirmation. Returns the subscriber and whether it is new.
 
@@ -72,11 +136,11 @@ def subscriber_create(
                     cadence=cadence,
                     consent_source=source[:500],
                     consent_ip=ip,
-                    consent_at=now,
+                    consent_at=requested_at or now,
                     confirmation_sent_at=now,
                 )
                 subscriber.topics.set(topics)
-                _send_confirmation_on_commit(subscriber)
+                subscriber_mail_queue(subscriber=subscriber, kind=SubscriberMail.Kind.CONFIRMATION)
         except IntegrityError:
             # A concurrent request for the same address created it first (if that request then
             # rolled back, the row is gone again and the next attempt creates it).
@@ -93,7 +157,8 @@ def subscriber_create(
 def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
     """Send a new confirmation mail unless one went out lately. Returns whether one is on its way.
 
-    The check and the stamp are one UPDATE, so concurrent requests send one mail between them.
+    The check and the stamp are one UPDATE, so concurrent requests send one mail between them;
+    the stamp and the mail's ledger row commit together, so a stamped mail is never lost.
     """
     now = timezone.now()
     Status = Subscriber.Status
@@ -102,63 +167,176 @@ def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
         | Q(status=Status.PENDING, confirmation_sent_at__lte=now - CONFIRMATION_RESEND_INTERVAL)
         | Q(status__in=[Status.UNSUBSCRIBED, Status.SUPPRESSED], confirmation_sent_at__lte=now - LAPSED_RESEND_INTERVAL)
     )
-    claimed = (
-        Subscriber.objects.filter(pk=subscriber.pk, status__in=AWAITING_CONFIRMATION)
-        .filter(due)
-        .update(confirmation_sent_at=now)
-    )
-    if claimed:
-        subscriber.confirmation_sent_at = now
-        _send_confirmation_on_commit(subscriber)
-        logger.info("Subscriber %s asked again: new confirmation mail", subscriber.pk)
+    with transaction.atomic():
+        claimed = (
+            Subscriber.objects.filter(pk=subscriber.pk, status__in=AWAITING_CONFIRMATION)
+            .filter(due)
+            .update(confirmation_sent_at=now)
+        )
+        if claimed:
+            subscriber.confirmation_sent_at = now
+            subscriber_mail_queue(subscriber=subscriber, kind=SubscriberMail.Kind.CONFIRMATION)
+            logger.info("Subscriber %s asked again: new confirmation mail", subscriber.pk)
     return bool(claimed)
 
 
-def _on_commit(task, subscriber_id: int) -> None:
-    """Queue `task` once the transaction commits. Robust: if the broker is down the reader still gets
-    an answer (the error is logged) and asking again after the resend interval sends the mail."""
-
-    def queue() -> None:
-        task.delay(subscriber_id)
-
-    queue.__qualname__ = f"{task.name}.delay"  # what the log names if it fails
-    transaction.on_commit(queue, robust=True)
+# ---------------------------------------------------------------------------
+# Mail to one subscriber: the ledger, the send, the sweeper
 
 
-def _send_confirmation_on_commit(subscriber: Subscriber) -> None:
-    from .tasks import subscriber_confirmation_send_task
+class MailNotSent(Exception):
+    """The SMTP server did not take the mail; the row is queued again for `retry_in` seconds
+    from now, or failed for good when `final`. The message names the subscriber by id only."""
 
-    _on_commit(subscriber_confirmation_send_task, subscriber.pk)
+    def __init__(self, message: str, *, retry_in: float, final: bool):
+        super().__init__(message)
+        self.retry_in = retry_in
+        self.final = final
 
 
-def subscriber_confirmation_send(*, subscriber: Subscriber) -> bool:
-    """Mail the confirmation link now (called by the task). Returns whether a mail was sent."""
-    from .emails import confirmation_message
+# Waits between tries of one mail after the SMTP server refused it or could not be reached.
+RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
 
-    subscriber.refresh_from_db()
-    if subscriber.status not in AWAITING_CONFIRMATION:
+
+def _queue(task, object_id: int) -> bool:
+    """Hand a task to the broker now. A broker that is down or hung costs the caller its short
+    socket timeout, never an error: the row stays in the database and the sweeper queues it."""
+    try:
+        task.delay(object_id)
+    except Exception:  # noqa: BLE001 - any broker failure: the database keeps the work
+        logger.warning("%s %s not queued (broker unavailable): the sweeper will queue it", task.name, object_id)
         return False
-    confirmation_message(subscriber=subscriber).send()
-    logger.info("Confirmation mail sent to subscriber %s", subscriber.pk)
     return True
 
 
-def subscriber_welcome_send(*, subscriber: Subscriber) -> bool:
-    """Mail the welcome note (called by the task) if the subscriber is still active."""
-    from .emails import welcome_message
+def subscriber_mail_queue(*, subscriber: Subscriber, kind: str) -> SubscriberMail:
+    """Write a mail's ledger row and queue its task once the transaction commits."""
+    from .tasks import subscriber_mail_send_task
 
-    subscriber.refresh_from_db()
-    if not subscriber.receives_mail:
+    mail = SubscriberMail.objects.create(subscriber=subscriber, kind=kind, due_at=timezone.now())
+    transaction.on_commit(lambda: _queue(subscriber_mail_send_task, mail.pk))
+    return mail
+
+
+def _mail_message(mail: SubscriberMail):
+    """The message this row stands for, or None when it is no longer wanted."""
+    from .emails import confirmation_message, welcome_message
+
+    subscriber = mail.subscriber
+    if mail.kind == SubscriberMail.Kind.CONFIRMATION:
+        return confirmation_message(subscriber=subscriber) if subscriber.status in AWAITING_CONFIRMATION else None
+    return welcome_message(subscriber=subscriber) if subscriber.receives_mail else None
+
+
+def subscriber_mail_send(*, mail_id: int) -> bool:
+    """Send one ledger mail if it is still queued (called by the task). Returns whether it was sent.
+
+    The claim is one UPDATE (queued → sending), so of two tasks for one row only one sends; the
+    row is marked sent as soon as the server accepted the mail, so a crash repeats at most the
+    mail in flight. Raises MailNotSent after an SMTP or network error (the row is queued again).
+    """
+    import smtplib
+
+    now = timezone.now()
+    claimed = SubscriberMail.objects.filter(pk=mail_id, status=SubscriberMail.Status.QUEUED).update(
+        status=SubscriberMail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return False  # sent already, or in another worker's hands
+    mail = SubscriberMail.objects.select_related("subscriber").get(pk=mail_id)
+    holding = SubscriberMail.objects.filter(pk=mail_id, status=SubscriberMail.Status.SENDING)
+    message = _mail_message(mail)
+    if message is None:
+        holding.update(status=SubscriberMail.Status.SKIPPED)
         return False
-    welcome_message(subscriber=subscriber).send()
-    logger.info("Welcome mail sent to subscriber %s", subscriber.pk)
-    return True
+    try:
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        error = f"{type(exc).__name__} while mailing subscriber {mail.subscriber_id}"
+    else:
+        holding.update(status=SubscriberMail.Status.SENT, sent_at=timezone.now())
+        logger.info("%s mail sent to subscriber %s", mail.get_kind_display(), mail.subscriber_id)
+        return True
+    # Outside the except block, so the SMTP error (which may quote the address) is not chained.
+    final = mail.attempts > len(RETRY_DELAYS)
+    retry_in = 0 if final else RETRY_DELAYS[mail.attempts - 1]
+    if final:
+        holding.update(status=SubscriberMail.Status.FAILED, last_error=error[:200])
+    else:
+        holding.update(
+            status=SubscriberMail.Status.QUEUED,
+            due_at=timezone.now() + timedelta(seconds=retry_in),
+            claimed_at=None,
+            last_error=error[:200],
+        )
+    raise MailNotSent(error, retry_in=retry_in, final=final)
+
+
+def _queue_all(task, ids: list[int]) -> int:
+    queued = 0
+    for pk in ids:
+        if not _queue(task, pk):
+            break  # the broker is down: the rest waits for the next sweep
+        queued += 1
+    return queued
+
+
+def _sweep_setting(name: str, default: float) -> timedelta:
+    return timedelta(seconds=getattr(settings, name, default))
+
+
+SWEEP_BATCH = 500
+
+
+def subscriber_mails_sweep(*, now=None) -> dict[str, int]:
+    """Queue again what lost its task: signup requests and queued mails that waited longer than
+    NEWSLETTER_QUEUE_STALE_SECONDS (the broker was down, or the task died with a worker), and
+    mails claimed longer than NEWSLETTER_CLAIM_TIMEOUT_SECONDS ago and never marked (their
+    worker died while sending). Beat runs it every NEWSLETTER_SWEEP_SECONDS. A task queued
+    twice is harmless: each claims its row first. Returns how many of each were queued.
+    """
+    from .tasks import signup_request_process_task, subscriber_mail_send_task
+
+    now = now or timezone.now()
+    stale = _sweep_setting("NEWSLETTER_QUEUE_STALE_SECONDS", 60)
+    Status = SubscriberMail.Status
+    counts = {"requests": 0, "mails": 0}
+    reclaimed = list(
+        SubscriberMail.objects.filter(
+            status=Status.SENDING, claimed_at__lt=now - _sweep_setting("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", 120)
+        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    if reclaimed:
+        SubscriberMail.objects.filter(pk__in=reclaimed, status=Status.SENDING).update(
+            status=Status.QUEUED, due_at=now, claimed_at=None, last_error="claimed by a worker that stopped"
+        )
+        logger.warning("%s subscriber mails were claimed by a worker that stopped: queued again", len(reclaimed))
+        counts["mails"] += _queue_all(subscriber_mail_send_task, reclaimed)
+    for model, stamp, task, key, extra in (
+        (SignupRequest, "queued_at", signup_request_process_task, "requests", {}),
+        (SubscriberMail, "due_at", subscriber_mail_send_task, "mails", {"status": Status.QUEUED}),
+    ):
+        # Due once it has waited `stale`, and then as long again as it had waited when last
+        # queued (twice the wait each time): a long backlog in the broker is not multiplied.
+        next_at = ExpressionWrapper(F(stamp) + (F(stamp) - F("created_at")), output_field=DateTimeField())
+        ids = list(
+            model.objects.filter(**extra, **{f"{stamp}__lte": now - stale})
+            .alias(next_at=next_at)
+            .filter(next_at__lte=now)
+            .order_by(stamp)
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if ids:
+            # Stamped first: a row is not queued again at the next sweep, even if the broker fails now.
+            model.objects.filter(pk__in=ids).update(**{stamp: now})
+            counts[key] += _queue_all(task, ids)
+    if counts["requests"] or counts["mails"]:
+        logger.info("Sweeper queued %s signup requests and %s subscriber mails again", *counts.values())
+    return counts
 
 
 def subscriber_confirm(*, subscriber: Subscriber) -> Subscriber:
     """Pending, unsubscribed or suppressed to active, with a welcome mail. Confirming twice is harmless."""
-    from .tasks import subscriber_welcome_send_task
-
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if subscriber.status != Subscriber.Status.ACTIVE:
@@ -166,7 +344,7 @@ def subscriber_confirm(*, subscriber: Subscriber) -> Subscriber:
             subscriber.confirmed_at = timezone.now()
             subscriber.hard_bounces = 0
             subscriber.save(update_fields=["status", "confirmed_at", "hard_bounces"])
-            _on_commit(subscriber_welcome_send_task, subscriber.pk)
+            subscriber_mail_queue(subscriber=subscriber, kind=SubscriberMail.Kind.WELCOME)
             logger.info("Subscriber %s confirmed", subscriber.pk)
     return subscriber
 

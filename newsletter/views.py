@@ -10,14 +10,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from core import ratelimit
 from core.clients import client_bucket, client_ip
 from insights.reader import opted_out
-from insights.services import signup_confirmed_count, signup_origin_record
+from insights.services import signup_confirmed_count
 
 from .forms import PreferencesForm, SubscribeForm
 from .models import Subscriber, normalize_email
 from .services import (
+    signup_request_create,
     subscriber_confirm,
     subscriber_confirmation_request,
-    subscriber_create,
     subscriber_unsubscribe,
     subscriber_update_preferences,
 )
@@ -90,15 +90,16 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not ratelimit.hit("subscribe-address", normalize_email(email)):
         return _refuse(request, form, TOO_MANY, 429)
     if not form.is_bot:
-        subscriber, created = subscriber_create(
+        # The same work for every address (one INSERT, one queued task): the lookup is the task's.
+        # Where the signup came from is kept for the Insights page unless the reader opted out.
+        signup_request_create(
             email=email,
             topics=form.chosen_topics(),
             cadence=form.cleaned_data["cadence"],
             source=form.cleaned_data["source"],
             ip=ip,
+            origin_referrer=None if opted_out(request) else form.referrer,
         )
-        if created and not opted_out(request):  # the article and site it came from, for the Insights page
-            signup_origin_record(subscriber=subscriber, source=form.cleaned_data["source"], referrer=form.referrer)
     if _wants_json(request):
         return JsonResponse({"ok": True, "message": NEUTRAL_ANSWER})
     return redirect("newsletter:subscribed")

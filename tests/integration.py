@@ -9,16 +9,20 @@ SITE_URL set to it so links in mails lead there). Data the worker must see has t
 use ``transactional_db`` or ``live_server``. Mark such tests ``postgres``, ``redis`` and ``worker``.
 """
 
+import asyncio
 import email
 import email.policy
 import logging
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -43,6 +47,23 @@ class SMTPSink:
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     _arrived: threading.Condition = field(default_factory=threading.Condition)
+    # Recipients whose first RCPT TO is held unanswered until release(): the client is caught
+    # mid-send, before the server has accepted anything (`holding` is set once it is).
+    hold: set[str] = field(default_factory=set)
+    holding: threading.Event = field(default_factory=threading.Event)
+    _released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        self._released.set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:  # noqa: N802
+        if address in self.hold:
+            self.hold.discard(address)
+            self.holding.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.05)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     @property
     def url(self) -> str:
@@ -100,23 +121,27 @@ def database_url() -> str:
 class CeleryWorker:
     process: subprocess.Popen
     log: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     @property
     def output(self) -> str:
         return "".join(self.log)
 
 
-def _read_into(stream, log: list[str], ready: threading.Event) -> None:
+def _read_into(stream, log: list[str], ready: threading.Event, ready_line: str = " ready.") -> None:
     for line in stream:
         log.append(line)
-        if " ready." in line:
+        if ready_line in line:
             ready.set()
 
 
 @pytest.fixture
-def celery_worker(request, smtp_sink: SMTPSink) -> Iterator[CeleryWorker]:
-    from vivold.celery import app
+def celery_env() -> dict[str, str]:
+    """Extra environment for the worker and beat processes; override it in a test module."""
+    return {}
 
+
+def _celery_process(request, smtp_sink: SMTPSink, extra_env: dict[str, str], args: list[str], ready_line: str):
     site_url = settings.SITE_URL
     if "live_server" in request.fixturenames:
         site_url = request.getfixturevalue("live_server").url
@@ -131,33 +156,145 @@ def celery_worker(request, smtp_sink: SMTPSink) -> Iterator[CeleryWorker]:
         "DJANGO_DEBUG": "0",
         "DEFAULT_FROM_EMAIL": settings.DEFAULT_FROM_EMAIL,
         "PYTHONUNBUFFERED": "1",
+        **extra_env,
     }
-    app.control.purge()  # nothing left over from an earlier run
     process = subprocess.Popen(
-        [
-            sys.executable, "-m", "celery", "-A", "vivold", "worker",
-            "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "--hostname", f"test-{os.getpid()}@%h",
-        ],
+        [sys.executable, "-m", "celery", "-A", "vivold", *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )  # fmt: skip
+    )
     worker = CeleryWorker(process=process)
     ready = threading.Event()
-    reader = threading.Thread(target=_read_into, args=(process.stdout, worker.log, ready), daemon=True)
+    reader = threading.Thread(target=_read_into, args=(process.stdout, worker.log, ready, ready_line), daemon=True)
     reader.start()
+    worker.reader = reader
+    if not ready.wait(90) or process.poll() is not None:
+        stop_celery(worker)
+        raise RuntimeError(f"celery {args[0]} did not start:\n{worker.output[-4000:]}")
+    return worker
+
+
+def stop_celery(worker: CeleryWorker, *, kill: bool = False) -> None:
+    if worker.process.poll() is None:
+        if kill:
+            worker.process.kill()
+        else:
+            worker.process.terminate()  # warm shutdown: the task in hand finishes
+        try:
+            worker.process.wait(20)
+        except subprocess.TimeoutExpired:
+            worker.process.kill()
+            worker.process.wait(10)
+    if worker.reader is not None:
+        worker.reader.join(5)
+
+
+def start_worker(request, smtp_sink: SMTPSink, extra_env: dict[str, str] | None = None, name: str = "test"):
+    """A `celery worker` process (solo pool) on the test database, this process's Redis and the sink."""
+    args = [
+        "worker", "--pool", "solo", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+        "--without-heartbeat", "--hostname", f"{name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+    ]  # fmt: skip
+    return _celery_process(request, smtp_sink, extra_env or {}, args, " ready.")
+
+
+@pytest.fixture
+def celery_worker(request, smtp_sink: SMTPSink, celery_env: dict[str, str]) -> Iterator[CeleryWorker]:
+    from vivold.celery import app
+
+    app.control.purge()  # nothing left over from an earlier run
+    worker = start_worker(request, smtp_sink, celery_env)
     try:
-        if not ready.wait(90) or process.poll() is not None:
-            raise RuntimeError(f"the Celery worker did not start:\n{worker.output[-4000:]}")
         yield worker
     finally:
-        process.terminate()  # warm shutdown: the task in hand finishes
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        reader.join(5)
+        stop_celery(worker)
+
+
+@pytest.fixture
+def celery_beat(request, smtp_sink: SMTPSink, celery_env: dict[str, str], tmp_path) -> Iterator[CeleryWorker]:
+    """`celery beat` (the schedule in the settings) sending to this process's Redis."""
+    args = ["beat", "--loglevel", "INFO", "--schedule", str(tmp_path / "beat-schedule")]
+    beat = _celery_process(request, smtp_sink, celery_env, args, "beat: Starting")
+    try:
+        yield beat
+    finally:
+        stop_celery(beat)
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free port, to stop, start again and hang (SIGSTOP)."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen | None = None
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a hung server can't act on SIGTERM
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def hang(self) -> None:
+        """The server keeps its port (connections are accepted by the kernel) and answers nothing."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def redis_server(tmp_path) -> Iterator[RedisServer]:
+    if not shutil.which("redis-server"):
+        pytest.fail("these tests start their own redis-server (apt-get install redis-server)", pytrace=False)
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Point this process's Celery app at another broker, then back."""
+    from vivold.celery import app
+
+    def reset() -> None:
+        # Only forgotten, not closed: kombu keeps pools by URL and hands the same one out again.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url
+    reset()
+    app.conf.broker_url = url
+    try:
+        yield
+    finally:
+        reset()
+        app.conf.broker_url = previous

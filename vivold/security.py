@@ -1,34 +1,27 @@
 """Security pieces the settings switch on: the Content-Security-Policy and
-Permissions-Policy headers, the admin login guard, and the CSP nonce for the
+Permissions-Policy headers, the admin sign-in lock's glue for django-axes, and the CSP nonce for the
 admin's rich-text editor."""
 
 import functools
-import hashlib
 import logging
 import math
+import unicodedata
+from datetime import timedelta
 
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject
 from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
 from csp.utils import build_policy
 from django.conf import settings
-from django.contrib.auth.signals import user_logged_in, user_login_failed
-from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from js_asset import Media
 
-from core.clients import client_ip
+from core.clients import client_bucket, client_ip
 
 logger = logging.getLogger(__name__)
-
-# A username may be tried from many addresses: it locks at a higher count, so
-# that one person cannot lock an editor out as easily as their own address.
-USERNAME_FACTOR = 4
-
 
 # What views set on a response to change its policy (django-csp's decorators).
 _PER_RESPONSE_POLICY = (
@@ -99,78 +92,45 @@ class PermissionsPolicyMiddleware:
         return response
 
 
-def _username_key(username: str) -> str:
-    digest = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-    return f"login-guard:user:{digest}"
+# --- The admin sign-in lock: django-axes, keyed on what Django signs in with ---------------
+# django-axes records each failure in PostgreSQL by (address, username) and refuses, from
+# its authentication backend and so before any password is checked, a client that has
+# LOGIN_FAILURE_LIMIT failures within LOGIN_LOCKOUT_SECONDS: counted per address whatever
+# the names tried, and per (address, username). Never per username alone, so nobody can lock
+# the real admin out from elsewhere. These callables are named in the settings (AXES_*).
 
 
-def _ip_key(ip: str) -> str:
-    return f"login-guard:ip:{ip}"
+def login_client_address(request: HttpRequest) -> str | None:
+    """The address a sign-in is counted under: core.clients' client address, an IPv6 client by its
+    /64 (whose first address stands for it, as axes stores an address)."""
+    ip = client_ip(request)
+    return None if ip is None else client_bucket(ip).split("/", 1)[0]
 
 
-def login_failure_record(*, ip: str, username: str) -> None:
-    """Count one failed sign-in for the address and the username; lock what went over."""
-    window = settings.LOGIN_LOCKOUT_SECONDS
-    limits = [(_ip_key(ip), settings.LOGIN_FAILURE_LIMIT)]
-    if username:
-        limits.append((_username_key(username), settings.LOGIN_FAILURE_LIMIT * USERNAME_FACTOR))
-    for key, limit in limits:
-        cache.add(f"{key}:count", 0, window)
-        try:
-            count = cache.incr(f"{key}:count")
-        except ValueError:  # expired between add and incr
-            cache.set(f"{key}:count", 1, window)
-            count = 1
-        if count == limit:
-            cache.set(f"{key}:locked", 1, window)
-            # The key names the address, or a hash of the username: never the username itself.
-            logger.warning("admin sign-in locked for %s seconds: %s", window, key)
-        elif count > limit:
-            cache.set(f"{key}:locked", 1, window)
+def login_username(request: HttpRequest, credentials: dict | None) -> str:
+    """The username as Django signs in with it (NFKC, what the login form's UsernameField
+    applies), case-folded: ``ａdmin``, ``Admin`` and ``admin`` are counted as one."""
+    raw = (credentials or {}).get("username")
+    if raw is None:
+        raw = request.POST.get("username", "")
+    name = unicodedata.normalize("NFKC", str(raw)).strip()
+    return unicodedata.normalize("NFKC", name.casefold())[:255]
 
 
-def login_is_locked(*, ip: str, username: str) -> bool:
-    keys = [f"{_ip_key(ip)}:locked"]
-    if username:
-        keys.append(f"{_username_key(username)}:locked")
-    return any(cache.get_many(keys).values())
+def login_failure_limit(request: HttpRequest, credentials: dict | None) -> int:
+    return settings.LOGIN_FAILURE_LIMIT
 
 
-def login_failures_clear(*, username: str) -> None:
-    key = _username_key(username)
-    cache.delete_many([f"{key}:count", f"{key}:locked"])
+def login_lockout_period(request: HttpRequest | None) -> timedelta:
+    return timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
 
 
-@receiver(user_login_failed, dispatch_uid="vivold.login_failure_record")
-def _on_login_failed(sender, credentials: dict, request: HttpRequest | None = None, **kwargs) -> None:
-    if request is not None:
-        login_failure_record(ip=client_ip(request) or "", username=str(credentials.get("username", "")))
-
-
-@receiver(user_logged_in, dispatch_uid="vivold.login_failures_clear")
-def _on_logged_in(sender, request: HttpRequest | None, user, **kwargs) -> None:
-    login_failures_clear(username=user.get_username())
-
-
-class AdminLoginGuardMiddleware:
-    """Refuse sign-in attempts from a locked address or for a locked username.
-
-    The attempt is refused before the password is checked, so a locked-out
-    guesser learns nothing, even when the guess is right.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.method == "POST" and request.path == reverse("admin:login"):
-            username = request.POST.get("username", "")
-            if login_is_locked(ip=client_ip(request) or "", username=username):
-                minutes = math.ceil(settings.LOGIN_LOCKOUT_SECONDS / 60)
-                response = render(request, "security/login_locked.html", {"minutes": minutes}, status=429)
-                response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
-                return response
-        return self.get_response(request)
+def login_locked_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """What a locked-out client gets: a short page, 429 and Retry-After, never the username."""
+    minutes = math.ceil(settings.LOGIN_LOCKOUT_SECONDS / 60)
+    response = render(request, "security/login_locked.html", {"minutes": minutes}, status=429)
+    response["Retry-After"] = str(settings.LOGIN_LOCKOUT_SECONDS)
+    return response
 
 
 class CSPNonceMediaMixin:

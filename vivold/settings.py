@@ -150,6 +150,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: Celery broker and shared cache when configured; in-process otherwise.
 REDIS_URL = env.str("REDIS_URL", default="")
+# Every Redis connection has short socket timeouts: a Redis that is down or hung costs a
+# request a fraction of a second (the cache's callers carry on without it), not a hang.
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -157,6 +160,7 @@ if REDIS_URL:
             "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "vivold",
+            "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
         }
     }
 else:
@@ -205,7 +209,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Longer than any retry delay a task asks for (DIGEST_RETRY_MAX_SECONDS) and any
 # delivery lane's run (DIGEST_LANE_SECONDS), so Redis never re-delivers a task that
 # a worker still holds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+# The broker's socket timeout must exceed the 1 s a worker's BRPOP waits; a publish tries
+# once more, then gives up (the work stays in the database for the sweeper).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": max(2.0, REDIS_SOCKET_TIMEOUT),
+    "health_check_interval": 10,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = max(1.0, REDIS_SOCKET_TIMEOUT)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# A result backend (none is used: results are ignored) would get the same timeouts.
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = max(2.0, REDIS_SOCKET_TIMEOUT)
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
 CELERY_BEAT_SCHEDULE: dict = {
     "digest-weekly": {
         "task": "digests.tasks.digests_due_send_task",
@@ -226,6 +243,10 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "insights.tasks.insights_flush_task",
         "schedule": 60.0,
     },
+    "newsletter-mails-sweep": {
+        "task": "newsletter.tasks.subscriber_mails_sweep_task",
+        "schedule": env.float("NEWSLETTER_SWEEP_SECONDS", default=30.0),
+    },
 }
 if FRONT_CACHE_PURGER != "none":
     # Scheduled articles appear by themselves; the front cache hears of it here.
@@ -236,6 +257,12 @@ if FRONT_CACHE_PURGER != "none":
 # Reader insights: with Redis, each web process sends its beacons' counts in one round trip
 # this often (0: one round trip per beacon, as the tests do).
 INSIGHTS_BATCH_SECONDS = 0.0 if TESTING else 0.25
+# Subscriber mail (newsletter.services.subscriber_mails_sweep): a signup request or queued
+# mail waiting this long lost its task and is queued again; a mail claimed this long ago and
+# never marked lost its worker. With a sweep every 30 s, a signup made while Redis was down
+# is mailed within 90 s of Redis coming back.
+NEWSLETTER_QUEUE_STALE_SECONDS = env.float("NEWSLETTER_QUEUE_STALE_SECONDS", default=60.0)
+NEWSLETTER_CLAIM_TIMEOUT_SECONDS = env.float("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", default=120.0)
 # Digest delivery: rows claimed per batch (one SMTP connection each), parallel
 # delivery tasks per edition, how long one task runs before it hands over, retry
 # backoff for SMTP 4xx and lost connections, when a claimed row counts as stalled.
@@ -343,7 +370,7 @@ LOGGING = {
 # CSP, the admin login guard, uploads, mail providers and logs. The defaults
 # are strict whenever DJANGO_DEBUG is off; the README's "Running in production"
 # section documents each variable (see also .env.example).
-INSTALLED_APPS += ["csp", "anymail", "vivold.apps.VivoldConfig"]
+INSTALLED_APPS += ["csp", "anymail", "axes", "vivold.apps.VivoldConfig"]
 
 # Request id first, so every later log line carries it; CSP and the small
 # header middleware right after Django's own security middleware.
@@ -356,10 +383,8 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "vivold.security.CSPMiddleware"
 )
 MIDDLEWARE.insert(MIDDLEWARE.index("vivold.security.CSPMiddleware") + 1, "vivold.security.PermissionsPolicyMiddleware")
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
-    "vivold.security.AdminLoginGuardMiddleware",
-)
+# django-axes turns a refused sign-in into the lockout page; it goes last.
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 
 # A TLS-terminating proxy in front (load balancer, Caddy, nginx) says the
 # original scheme in X-Forwarded-Proto and the client in X-Forwarded-For.
@@ -420,10 +445,28 @@ CONTENT_SECURITY_POLICY = {
 # Fixed-window limits per scope, as (requests, seconds); core.ratelimit has the defaults.
 RATE_LIMITS: dict = {}
 
-# Admin login guard: this many failures from one address, or for one
-# username, within the window locks further attempts out for the window.
+# Admin sign-in lock (django-axes, records in PostgreSQL): this many failures from one
+# address (an IPv6 /64), whatever the usernames, locks it out for the window; the attempt
+# is refused before the password is checked. Never counted per username alone.
 LOGIN_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 LOGIN_LOCKOUT_SECONDS = env.int("DJANGO_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+if not 1 <= LOGIN_FAILURE_LIMIT <= 6:
+    raise ImproperlyConfigured("DJANGO_LOGIN_FAILURE_LIMIT must be between 1 and 6.")
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked client before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", ["ip_address", "username"]]
+AXES_CLIENT_IP_CALLABLE = "vivold.security.login_client_address"
+AXES_USERNAME_CALLABLE = "vivold.security.login_username"
+AXES_FAILURE_LIMIT = "vivold.security.login_failure_limit"
+AXES_COOLOFF_TIME = "vivold.security.login_lockout_period"
+AXES_LOCKOUT_CALLABLE = "vivold.security.login_locked_response"
+# Attempts refused while locked are not recorded: a flood writes nothing, and the lock
+# lifts one window after the last failure that was checked.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False  # a guesser's own good account must not wipe the address's count
+AXES_DISABLE_ACCESS_LOG = True
 
 # Where collectstatic writes (the image collects at build time).
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(STATIC_ROOT))

@@ -347,3 +347,15 @@ def test_import_refuses_more_rows_than_it_can_take_in_one_request(editor, settin
     response = upload(editor, text)
     assert response.status_code == 400 and "split it" in response.content.decode()
     assert not Subscriber.objects.exists()
+
+
+def test_the_change_page_lists_the_subscribers_mails_from_the_ledger(editor, django_capture_on_commit_callbacks):
+    from newsletter.services import subscriber_confirm
+
+    subscriber = SubscriberFactory(email="ledger@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        editor.post("/newsletter/subscribe/", {"email": "other@example.com"})
+        subscriber_confirm(subscriber=subscriber)
+    page = soup(editor.get(reverse("admin:newsletter_subscriber_change", args=[subscriber.pk])))
+    rows = [" ".join(row.get_text(" ").split()) for row in page.select(".field-mails li")]
+    assert len(rows) == 1 and rows[0].startswith("Welcome · Sent · asked")

@@ -51,6 +51,9 @@ CASES = [
     ("IDN too long once in punycode", {"email": "a@" + ".".join(["ü" * 20] * 11) + ".de"}, REFUSED, ""),
     ("emoji domain", {"email": "a@😀.com"}, REFUSED, "valid email"),
     ("right-to-left override", {"email": "a\u202e@example.com"}, REFUSED, "valid email"),
+    ("right-to-left override in the domain", {"email": "a@exa\u202emple.com"}, REFUSED, "domain"),
+    ("left-to-right mark in the domain", {"email": "a@example\u200e.com"}, REFUSED, "domain"),
+    ("zero-width joiner in the domain", {"email": "a@ex\u200dample.com"}, REFUSED, "domain"),
     ("HTML", {"email": "<b>x</b>@example.com"}, REFUSED, "valid email"),
     ("script", {"email": "<script>alert(1)</script>"}, REFUSED, "needs an @"),
     ("script with @", {"email": "<script>alert(1)</script>@example.com"}, REFUSED, "valid email"),
@@ -131,6 +134,18 @@ def test_idn_address_is_mailed_at_its_punycode_domain(django_capture_on_commit_c
     with django_capture_on_commit_callbacks(execute=True):
         Client().post("/newsletter/subscribe/", {"email": "neu@bücher.de"})
     assert mail.outbox[0].message()["To"] == "neu@xn--bcher-kva.de"
+
+
+@pytest.mark.parametrize("domain", ["exa\u202emple.com", "ex\u200dample.com", "b\u00fccher\u202c.de"])
+def test_a_domain_without_an_idna_spelling_is_refused_and_never_stored(domain, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            "/newsletter/subscribe/", {"email": f"reader@{domain}"}, HTTP_ACCEPT="application/json"
+        )
+    assert response.status_code == 400
+    assert "domain" in response.json()["message"]
+    assert not Subscriber.objects.exists()
+    assert mail.outbox == []
 
 
 def test_too_many_fields_is_a_400():

@@ -67,11 +67,11 @@ def test_signup_confirm_welcome_and_one_click_unsubscribe(live_server, celery_wo
     data.update(email=[ADDRESS], topic_choice=["chosen"])
     status, landed, html = browser.post(live_server.url + action, data, referer=article_url)
     assert status == 200 and landed.endswith("/newsletter/subscribed/") and NEUTRAL_ANSWER in html
+
+    # The worker records the subscriber and mails the confirmation over SMTP.
+    confirmation = smtp_sink.wait_for(lambda m: "Confirm" in m["Subject"])
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Subscriber.Status.PENDING and list(subscriber.topics.all()) == [topic]
-
-    # The worker mails the confirmation over SMTP.
-    confirmation = smtp_sink.wait_for(lambda m: "Confirm" in m["Subject"])
     assert confirmation["To"] == ADDRESS and confirmation.get_content_type() == "multipart/alternative"
     assert confirmation.get_body(("html",)).get_content().count("/newsletter/confirm/") == 1
     confirm_url = re.search(r"https?://\S+/newsletter/confirm/[^/\s]+/", text_part(confirmation)).group(0)

@@ -276,7 +276,7 @@ def test_body_image_upload_needs_the_csrf_token(media_root):
 
     User.objects.create_superuser("ed", "ed@example.com", "x" * 20)
     client = Client(enforce_csrf_checks=True)
-    client.login(username="ed", password="x" * 20)
+    client.force_login(User.objects.get(username="ed"))
     response = client.post(
         reverse("admin:articles_article_upload_image"), {"image": upload(png_with_text(), "x.png", "image/png")}
     )
@@ -288,8 +288,7 @@ def test_body_image_upload_needs_the_csrf_token(media_root):
 def test_staff_without_article_rights_cannot_upload(client, media_root):
     from django.contrib.auth.models import User
 
-    User.objects.create_user("intern", password="x" * 20, is_staff=True)
-    client.login(username="intern", password="x" * 20)
+    client.force_login(User.objects.create_user("intern", password="x" * 20, is_staff=True))
     response = client.post(
         reverse("admin:articles_article_upload_image"), {"image": upload(png_with_text(), "x.png", "image/png")}
     )
