@@ -456,6 +456,7 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked client before any password check
     "django.contrib.auth.backends.ModelBackend",
 ]
+AXES_VERBOSE = False  # its start-up banner in every process says nothing an operator needs
 AXES_LOCKOUT_PARAMETERS = ["ip_address", ["ip_address", "username"]]
 AXES_CLIENT_IP_CALLABLE = "vivold.security.login_client_address"
 AXES_USERNAME_CALLABLE = "vivold.security.login_username"
