@@ -8,6 +8,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+# The worker fixtures of tests.integration read it; a module may override it.
+from tests.integration import celery_env  # noqa: F401
+
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 

@@ -89,6 +89,11 @@ def test_sixteen_slow_clients_leave_another_reader_served_then_are_dropped(site,
     # REQUEST_BODY_TIMEOUT: long enough for the readers below to be served meanwhile.
     env = {**env, "GUNICORN_KEEPALIVE": "8", "REQUEST_BODY_TIMEOUT": "8"}
     with gunicorn_server(env, tmp_path) as server:
+        # Each worker's first page compiles its templates and opens its database pool: warm both
+        # up first, so the 2 s below measures slow clients, not a cold start on a busy machine.
+        for _ in range(4):
+            for path in (article, "/"):
+                get(server.base + path, timeout=30)
         sockets = [slow_connection(server.base, body=n % 2 == 1) for n in range(SLOW_CLIENTS)]
         with dripping(sockets) as closed:
             time.sleep(1)  # every slow client has reached the server and sent more since
