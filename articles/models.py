@@ -236,8 +236,8 @@ class Article(models.Model):
         return list(
             Article.objects.published()
             .only(*RELATED_CARD_FIELDS)
+            # No exclude(pk=self.pk): a pick of itself is refused by related_article_not_self.
             .filter(related_links_in__article=self)
-            .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
         )
 
