@@ -14,6 +14,8 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django_prose_editor.fields import ProseEditorField, create_sanitizer
 
+from core.links import route_url
+
 from .body import body_media_relative
 from .history import RevisionRecords
 from .images import image_variants_create
@@ -35,7 +37,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:topic", kwargs={"slug": self.slug})
+        return route_url("articles:topic", self.slug)
 
 
 class Author(models.Model):
@@ -180,7 +182,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return route_url("articles:detail", self.slug)
 
     @property
     def publication_state(self) -> str:
@@ -234,8 +236,8 @@ class Article(models.Model):
         return list(
             Article.objects.published()
             .only(*RELATED_CARD_FIELDS)
+            # No exclude(pk=self.pk): a pick of itself is refused by related_article_not_self.
             .filter(related_links_in__article=self)
-            .exclude(pk=self.pk)
             .order_by("related_links_in__position", "related_links_in__pk")[:RELATED_ARTICLES_SHOWN]
         )
 

@@ -54,7 +54,8 @@ def _page_articles():
 
 
 def article_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    article = _page_articles().published().filter(slug=slug).order_by().first()
+    # A slice, not first(): the slug is unique, and first() would order by pk for nothing.
+    article = next(iter(_page_articles().published().filter(slug=slug).order_by()[:1]), None)
     preview = article is None
     if preview:
         # Editors may look at a draft or a scheduled piece at its future address.
