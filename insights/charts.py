@@ -7,18 +7,13 @@ and copyable (and are what screen readers get).
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.svg import legend, nice_top
+
 from .reports import Period
 
 VIEWS_COLOUR = "#1f5fa8"
 VISITORS_COLOUR = "#2e7d32"
 BAR_COLOUR = "#1f5fa8"
-
-
-def _nice_top(value: int) -> int:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000, 20000, 50000):
-        if value <= step * 4:
-            return step * 4
-    return ((value // 100000) + 1) * 100000
 
 
 def _svg(*, css_class: str, width: int, height: int, title: str, desc: str, parts: list[SafeString]) -> SafeString:
@@ -41,7 +36,7 @@ def views_chart(periods: list[Period], *, by: str) -> SafeString:
     plot_w = width - left - right
     n = max(len(periods), 1)
     slot = plot_w / n
-    top_value = _nice_top(max([p.views for p in periods] + [p.visitors for p in periods] + [1]))
+    top_value = nice_top(max([p.views for p in periods] + [p.visitors for p in periods] + [1]))
 
     def y(value: int) -> float:
         return top + plot_h - value / top_value * plot_h
@@ -94,18 +89,7 @@ def views_chart(periods: list[Period], *, by: str) -> SafeString:
             VISITORS_COLOUR,
         )
     )
-    for index, (label, colour) in enumerate((("Views", VIEWS_COLOUR), ("Visitors", VISITORS_COLOUR))):
-        lx = left + index * 110
-        parts.append(
-            format_html(
-                '<rect x="{}" y="6" width="12" height="12" fill="{}"/>'
-                '<text x="{}" y="16" font-size="12" fill="#222">{}</text>',
-                lx,
-                colour,
-                lx + 17,
-                label,
-            )
-        )
+    parts.extend(legend([("Views", VIEWS_COLOUR), ("Visitors", VISITORS_COLOUR)], left=left, spacing=110))
     unit = "week" if by == "week" else "day"
     total = sum(p.views for p in periods)
     return _svg(

@@ -15,7 +15,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from core.svg import NICE_STEPS, legend, nice_top
+
 from .models import Subscriber
+
+# Axis tops in steps up to 10,000, then whole tens of thousands.
+AXIS = {"steps": NICE_STEPS[:15], "round_to": 10_000}
 
 WEEKS = 52
 SERIES = [
@@ -93,13 +98,6 @@ def _scale(value: float, top: float, height: float) -> float:
     return height - (value / top * height if top else 0)
 
 
-def _nice_top(value: int) -> int:
-    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000):
-        if value <= step * 4:
-            return step * 4
-    return ((value // 10000) + 1) * 10000
-
-
 def render_svg(weeks: list[Week]) -> SafeString:
     """Two panels sharing the week axis: weekly events on top, active subscribers below."""
     width, left, right = 760, 48, 12
@@ -112,8 +110,8 @@ def render_svg(weeks: list[Week]) -> SafeString:
     def x(index: int) -> float:
         return left + index * step
 
-    events_top = _nice_top(max([max(w.signups, w.confirmations, w.unsubscribes) for w in weeks] + [1]))
-    active_top = _nice_top(max([w.active for w in weeks] + [1]))
+    events_top = nice_top(max([max(w.signups, w.confirmations, w.unsubscribes) for w in weeks] + [1]), **AXIS)
+    active_top = nice_top(max([w.active for w in weeks] + [1]), **AXIS)
     y0_events = legend_h
     y0_active = legend_h + top_h + gap
 
@@ -183,19 +181,8 @@ def render_svg(weeks: list[Week]) -> SafeString:
         )
     )
     # Legend.
-    legend = [*SERIES, ("active", "Active subscribers (lower panel)", ACTIVE_COLOUR)]
-    for index, (_key, label, colour) in enumerate(legend):
-        lx = left + index * 170
-        parts.append(
-            format_html(
-                '<rect x="{}" y="6" width="12" height="12" fill="{}"/>'
-                '<text x="{}" y="16" font-size="12" fill="#222">{}</text>',
-                lx,
-                colour,
-                lx + 17,
-                label,
-            )
-        )
+    series = [*SERIES, ("active", "Active subscribers (lower panel)", ACTIVE_COLOUR)]
+    parts.extend(legend([(label, colour) for _key, label, colour in series], left=left, spacing=170))
     total_signups = sum(w.signups for w in weeks)
     latest_active = weeks[-1].active if weeks else 0
     return format_html(
