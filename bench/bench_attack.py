@@ -78,20 +78,7 @@ def _server(worker_class: str | None = None) -> pages.Server:
     extra = dict(SERVER_ENV)
     if worker_class:
         extra["GUNICORN_WORKER_CLASS"] = worker_class
-    port = pages._free_port()
-    env = pages._env(GUNICORN_BIND=f"127.0.0.1:{port}", **extra)
-    process = subprocess.Popen(
-        [pages.PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "vivold.wsgi"],
-        cwd=pages.ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(pages.WORK / "gunicorn-attack.log").open("a"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    pages._wait_until_up(base, "/healthz", process)
-    server = pages.Server(process, base)
-    pages._wait_until_every_worker_listens(server, port, env)
-    return server
+    return pages._gunicorn(log="gunicorn-attack.log", **extra)
 
 
 # Attackers ---------------------------------------------------------------------

@@ -40,23 +40,13 @@ TARGET_FLUSH_SECONDS = 5.0
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PAGE_CACHE", "GUNICORN_", "PYTEST"))
-    }
-    env.update(
-        DJANGO_DEBUG="0",
+    return pages._env(
+        database_url=DATABASE_URL,
+        redis_url=REDIS_URL,
         DJANGO_SECRET_KEY=SECRET,
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
-        SITE_URL="https://127.0.0.1",
-        LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="vivold.settings",
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def _child(function: str) -> dict:
@@ -216,26 +206,12 @@ def _lua(slugs: list[str]) -> Path:
 
 
 def _gunicorn() -> pages.Server:
-    port = pages._free_port()
-    env = _env(GUNICORN_BIND=f"127.0.0.1:{port}")
-    WORK.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "vivold.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(WORK / "gunicorn-beacon.log").open("a"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    pages._wait_until_up(base, "/healthz", process)
-    server = pages.Server(process, base)
-    pages._wait_until_every_worker_listens(server, port, env)
-    return server
+    return pages._gunicorn(base_env=_env(), log="gunicorn-beacon.log")
 
 
 def main() -> None:
     pages._wrk()
-    _recreate_database()
+    pages._recreate_database(DATABASE_URL)
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=_env(), check=True)
     slugs = _child("child_seed")["slugs"]
     script = _lua(slugs)
@@ -276,16 +252,6 @@ def main() -> None:
     print(
         f"  targets: flush of {FLUSH_VIEWS:,} views < {TARGET_FLUSH_SECONDS:.0f} s: {'met' if flush_ok else 'NOT MET'}"
     )
-
-
-def _recreate_database() -> None:
-    import psycopg
-
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _env(**extra: str) -> dict[str, str]:
+def _env(*, database_url: str = DATABASE_URL, redis_url: str = REDIS_URL, **extra: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
@@ -114,8 +114,8 @@ def _env(**extra: str) -> dict[str, str]:
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=BENCH_SECRET,
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        DATABASE_URL=DATABASE_URL,
-        REDIS_URL=REDIS_URL,
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
         SITE_URL="https://127.0.0.1",
         LOG_LEVEL="WARNING",
     )
@@ -145,11 +145,11 @@ def _get(url: str) -> tuple[int, bytes]:
 # Database ---------------------------------------------------------------------
 
 
-def _recreate_database() -> None:
+def _recreate_database(database_url: str = DATABASE_URL) -> None:
     import psycopg
 
-    name = DATABASE_URL.rsplit("/", 1)[1]
-    admin_url = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
+    name = database_url.rsplit("/", 1)[1]
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -308,15 +308,18 @@ def _wait_until_up(base: str, path: str, process: subprocess.Popen) -> None:
     sys.exit(f"the server at {base} did not answer within 60 s")
 
 
-def _gunicorn(**extra: str) -> Server:
+def _gunicorn(*, base_env: dict[str, str] | None = None, log: str = "gunicorn.log", **extra: str) -> Server:
+    """The production server on a free port, once every worker listens; `base_env` (default
+    `_env()`) is the environment the other benchmarks give theirs."""
     port = _free_port()
-    env = _env(GUNICORN_BIND=f"127.0.0.1:{port}", **extra)
+    env = {**(_env() if base_env is None else base_env), "GUNICORN_BIND": f"127.0.0.1:{port}", **extra}
+    WORK.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
         [PY, "-m", "gunicorn", "-c", "gunicorn.conf.py", "vivold.wsgi"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=(WORK / "gunicorn.log").open("a"),
+        stderr=(WORK / log).open("a"),
     )
     base = f"http://127.0.0.1:{port}"
     _wait_until_up(base, "/healthz", process)
