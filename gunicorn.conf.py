@@ -14,7 +14,10 @@ REQUEST_BODY_TIMEOUT (vivold/wsgi.py, 408 past it); a request slower than
 GUNICORN_TIMEOUT restarts the worker. In production the front cache sits in front
 and buffers bodies anyway (see the README): this is for the server on its own.
 
-Python runs one greenlet at a time per process, so there is one process per core.
+Python runs one greenlet at a time per process, so there is one process per core,
+and a greenlet yields only when it waits: the worker class gives the other
+connections a turn after each request (core/gunicorn_worker.py), or one client
+keeping its connection busy would hold the whole worker.
 The standard library is patched for gevent here, before the application is
 loaded in the master: psycopg chooses at import whether its waits cooperate with
 gevent (psycopg 3.1.14 and later do when they see the patch), and Redis and SMTP
@@ -40,7 +43,9 @@ def _int(name: str, default: int) -> int:
 cores = multiprocessing.cpu_count()
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+worker = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+# gevent's worker with a turn for the other connections after each request (core/gunicorn_worker.py).
+worker_class = "core.gunicorn_worker.FairGeventWorker" if worker == "gevent" else worker
 workers = _int("GUNICORN_WORKERS", max(2, cores))
 threads = _int("GUNICORN_THREADS", 2)  # gthread only
 # Connections (greenlets) per gevent worker; idle keep-alive ones wait in the poller.
@@ -50,7 +55,7 @@ keepalive = _int("GUNICORN_KEEPALIVE", 5)
 
 # Only in gunicorn's own process: tools and tests read this file too (runpy), and must not
 # find their interpreter patched.
-if worker_class == "gevent" and "gunicorn.app.base" in sys.modules:
+if worker == "gevent" and "gunicorn.app.base" in sys.modules:
     from gevent import monkey
 
     # Before anything imports psycopg, redis or Django (see the docstring).

@@ -29,7 +29,8 @@ def gunicorn_config(**env: str) -> dict[str, str]:
 def test_gevent_workers_from_the_core_count_with_keep_alive():
     config = gunicorn_config()
     # A slow client costs a greenlet, not one of a few threads (tests/prod/test_slow_clients.py).
-    assert config["worker_class"] == "gevent"
+    # gevent's worker, with a turn for the other connections after each request (tests/prod/test_fair_worker.py).
+    assert config["worker_class"] == "core.gunicorn_worker.FairGeventWorker"
     assert int(config["workers"]) == max(2, os.cpu_count())
     assert int(config["worker_connections"]) >= 100
     assert 1 <= int(config["keepalive"]) <= 75

@@ -1,0 +1,21 @@
+"""Gunicorn's gevent worker, fair between keep-alive connections.
+
+A greenlet gives the others a turn only when it waits. On a keep-alive connection
+whose client sends its next request as soon as the last answer arrives, the read
+finds the request already there and never waits: the connection is served again and
+again while the worker's other connections starve (with 32 busy connections, the
+median answer took 1.5 ms and the slowest hundredth over a second, some past two).
+Each request is followed by a turn for the others, as threads get from the
+interpreter's switch interval.
+"""
+
+import gevent
+from gunicorn.workers.ggevent import GeventWorker
+
+
+class FairGeventWorker(GeventWorker):
+    def handle_request(self, listener_name, req, sock, addr):
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            gevent.sleep(0)
