@@ -236,7 +236,8 @@ INSIGHTS_BATCH_SECONDS = env.float("INSIGHTS_BATCH_SECONDS", default=0.25)
 # its worker. With a sweep every 30 s, a signup made while Redis was down goes out within 90 s.
 NEWSLETTER_QUEUE_STALE_SECONDS = env.float("NEWSLETTER_QUEUE_STALE_SECONDS", default=60.0)
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = env.float("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", default=120.0)
-# A subscriber CSV with more rows than this is refused whole (newsletter/transfer.py).
+# A subscriber CSV with more rows is refused whole (newsletter/transfer.py): this many finish well
+# inside a web worker's timeout (docs/benchmarks.md); a longer list goes in several files.
 NEWSLETTER_IMPORT_MAX_ROWS = 10_000
 # Digest delivery: rows claimed per batch (one SMTP connection each), parallel delivery tasks per
 # edition, how long one task runs before it hands over, retry backoff for SMTP 4xx and lost
