@@ -48,5 +48,5 @@ RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only DATABASE_URL=sqlite:////
     && chown -R vivold:vivold /app/var
 USER vivold:vivold
 EXPOSE 8000
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "-m", "vivold.healthcheck"]
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 CMD ["python", "-m", "core.healthcheck"]
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "vivold.wsgi"]

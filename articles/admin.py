@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.views.decorators.http import require_POST
 
-from vivold.security import CSPNonceMediaMixin
+from core.security import CSPNonceMediaMixin
 
 from .images import ReencodedImageField, body_image_store
 from .models import Article, Author, PreviewLink, RelatedArticle, Topic

@@ -112,7 +112,7 @@ class _PendingPurge:
         self.tags = tags
 
     def __call__(self) -> None:
-        from vivold.celery import app
+        from celery import current_app as app
 
         from .purgers import PurgeError, purger_from_settings
         from .tasks import front_cache_purge_task

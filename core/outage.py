@@ -2,7 +2,7 @@
 body) with 503 and Retry-After, never a 500. Pages the front cache holds stay up meanwhile
 (grace); everything else tells the reader to come back shortly.
 
-The middleware answers for views; ``vivold.views.server_error`` (handler500) answers the same
+The middleware answers for views; ``core.views.server_error`` (handler500) answers the same
 way when the failure happened in a middleware, outside any view.
 """
 

@@ -26,7 +26,7 @@ def deliveries_send_task(self, digest_id: int) -> str:
     digest = Digest.objects.filter(pk=digest_id, status=Digest.Status.SENDING).first()
     if digest is None:
         return "done"
-    deadline = None if self.request.is_eager else time.monotonic() + getattr(settings, "DIGEST_LANE_SECONDS", 30)
+    deadline = None if self.request.is_eager else time.monotonic() + settings.DIGEST_LANE_SECONDS
     try:
         outcome = services.deliveries_send(digest=digest, deadline=deadline)
     except services.TemporaryFailure as error:

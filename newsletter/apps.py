@@ -6,4 +6,4 @@ class NewsletterConfig(AppConfig):
     verbose_name = "Newsletter"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the deploy check
+        from . import checks, webhooks  # noqa: F401 - the deploy check; the mail provider's bounce receivers

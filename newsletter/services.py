@@ -281,10 +281,6 @@ def _queue_all(task, ids: list[int]) -> int:
     return queued
 
 
-def _sweep_setting(name: str, default: float) -> timedelta:
-    return timedelta(seconds=getattr(settings, name, default))
-
-
 SWEEP_BATCH = 500
 
 
@@ -298,12 +294,12 @@ def subscriber_mails_sweep(*, now=None) -> dict[str, int]:
     from .tasks import signup_request_process_task, subscriber_mail_send_task
 
     now = now or timezone.now()
-    stale = _sweep_setting("NEWSLETTER_QUEUE_STALE_SECONDS", 60)
+    stale = timedelta(seconds=settings.NEWSLETTER_QUEUE_STALE_SECONDS)
     Status = SubscriberMail.Status
     counts = {"requests": 0, "mails": 0}
     reclaimed = list(
         SubscriberMail.objects.filter(
-            status=Status.SENDING, claimed_at__lt=now - _sweep_setting("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", 120)
+            status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT_SECONDS)
         ).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     if reclaimed:
@@ -383,7 +379,7 @@ def subscriber_suppress(*, subscriber: Subscriber, hard_bounce: bool = False) ->
 def subscriber_record_hard_bounce(*, subscriber_id: int) -> None:
     """Count a permanent refusal; after DIGEST_HARD_BOUNCE_LIMIT of them the address gets
     no more mail. Two updates, no lock: workers record bounces while others send."""
-    limit = getattr(settings, "DIGEST_HARD_BOUNCE_LIMIT", 3)
+    limit = settings.DIGEST_HARD_BOUNCE_LIMIT
     Subscriber.objects.filter(pk=subscriber_id, hard_bounces__lt=HARD_BOUNCE_COUNT_MAX).update(
         hard_bounces=F("hard_bounces") + 1
     )

@@ -40,9 +40,6 @@ TEXT_COLUMNS = {"email", "consent_source"}
 TOPIC_SEPARATOR = ";"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-# At some 600 rows a second on PostgreSQL (docs/benchmarks.md) this finishes well inside a web
-# worker's timeout; a longer list goes in several files.
-MAX_IMPORT_ROWS = 10_000
 MAX_HARD_BOUNCES = 32767
 
 
@@ -237,7 +234,7 @@ def parse_csv(data: bytes) -> ParseResult:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     header = _read_header(reader)
     topics_by_slug = {topic.slug: topic for topic in Topic.objects.all()}
-    max_rows = getattr(settings, "NEWSLETTER_IMPORT_MAX_ROWS", MAX_IMPORT_ROWS)
+    max_rows = settings.NEWSLETTER_IMPORT_MAX_ROWS
     rows: list[ImportRow] = []
     errors: list[str] = []
     seen: dict[str, int] = {}

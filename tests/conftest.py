@@ -14,10 +14,6 @@ from tests.integration import celery_env  # noqa: F401
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
-# Playwright's sync API keeps an event loop in the test thread; the ORM calls the
-# tests make beside it are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def _missing(marker: str) -> str | None:
     """Why a service a marker names is not available here, or None."""

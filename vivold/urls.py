@@ -4,8 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 
 from articles.sitemaps import SITEMAPS
-
-from . import views
+from core import views
 
 urlpatterns = [
     path("", include("articles.urls")),
@@ -25,5 +24,5 @@ if settings.SERVE_MEDIA and settings.MEDIA_URL.startswith("/"):
 if settings.ANYMAIL_WEBHOOKS:
     urlpatterns.append(path("anymail/", include("anymail.urls")))
 
-handler404 = "vivold.views.page_not_found"
-handler500 = "vivold.views.server_error"
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"

@@ -127,7 +127,7 @@ def test_friendly_404(client):
 
 
 def test_friendly_500_page_renders_without_a_request_context(client):
-    from vivold.views import server_error
+    from core.views import server_error
 
     response = server_error(None)
     assert response.status_code == 500

@@ -1,17 +1,20 @@
 """Running the project as production runs it: a fresh interpreter with only the
-environment an operator would give (pytest's own marker removed)."""
+environment an operator would give (what the suite sets for itself removed)."""
 
 import os
 import secrets
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[2]
+# pyproject.toml's [tool.pytest_env], and pytest's own marker.
+SUITE_ONLY = {"PYTEST_VERSION", *tomllib.loads((BASE_DIR / "pyproject.toml").read_text())["tool"]["pytest_env"]}
 
 
 def production_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION" and not k.startswith(("DJANGO_", "ANYMAIL_"))}
+    env = {k: v for k, v in os.environ.items() if k not in SUITE_ONLY and not k.startswith(("DJANGO_", "ANYMAIL_"))}
     env.update(
         DJANGO_DEBUG="0",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),

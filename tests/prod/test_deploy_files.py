@@ -160,8 +160,8 @@ def test_health_checks_exist_and_web_asks_healthz():
     for name in ("migrate", "beat"):
         assert SERVICES[name]["healthcheck"] == {"disable": True}, name
     web_check = SERVICES["web"]["healthcheck"]["test"]
-    assert web_check[:4] == ["CMD", "python", "-m", "vivold.healthcheck"]
-    assert importlib.import_module("vivold.healthcheck").main
+    assert web_check[:4] == ["CMD", "python", "-m", "core.healthcheck"]
+    assert importlib.import_module("core.healthcheck").main
     url = web_check[4]
     assert url.startswith("http://127.0.0.1:8000/")
     assert resolve("/" + url.split("/", 3)[3]).url_name == "healthz"
@@ -374,8 +374,8 @@ def test_copy_sources_exist_and_secrets_stay_out_of_the_context():
 
 def test_the_image_health_check_uses_the_project_module():
     checks = [args for keyword, args in INSTRUCTIONS if keyword == "HEALTHCHECK"]
-    assert checks and "vivold.healthcheck" in checks[-1]
-    assert Path(BASE_DIR / "vivold" / "healthcheck.py").exists()
+    assert checks and "core.healthcheck" in checks[-1]
+    assert Path(BASE_DIR / "core" / "healthcheck.py").exists()
 
 
 # --- the stack test's override (deploy/stack-test/compose.yml) ---------------------

@@ -10,8 +10,8 @@ import time
 import pytest
 from django.urls import reverse
 
+from core.observability import JsonFormatter, RequestIdFilter
 from newsletter.models import Subscriber
-from vivold.observability import JsonFormatter, RequestIdFilter
 
 from .failing_tasks import subscriber_mail_task
 from .helpers import BASE_DIR, production_env

@@ -13,8 +13,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from core import ratelimit
+from core.observability import redact
 from tests.integration import free_port
-from vivold.observability import redact
 
 
 @contextmanager

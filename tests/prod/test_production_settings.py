@@ -120,7 +120,7 @@ def test_production_logs_one_json_object_a_line_with_request_id_and_timing(tmp_p
 def run_healthcheck(url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1"}
     return subprocess.run(
-        [sys.executable, "-m", "vivold.healthcheck", url],
+        [sys.executable, "-m", "core.healthcheck", url],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,

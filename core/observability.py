@@ -31,6 +31,7 @@ _REDACTABLE = re.compile(
     r"|(?P<email>[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]*[A-Za-z][A-Za-z0-9-]*\b(?!\.\d))"
 )
 
+# Named for the site, not the module: operators filter the logs on these names.
 request_logger = logging.getLogger("vivold.request")
 task_logger = logging.getLogger("vivold.tasks")
 
@@ -170,7 +171,7 @@ def describe_argument(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
-@task_failure.connect(dispatch_uid="vivold.log_task_failure")
+@task_failure.connect(dispatch_uid="core.log_task_failure")
 def _log_task_failure(sender=None, task_id=None, exception=None, args=None, kwargs=None, **extra) -> None:
     task_logger.error(
         "task %s failed: %s: %s",

@@ -38,8 +38,7 @@ class CSPMiddleware(DjangoCSPMiddleware):
     """django-csp's middleware, with the site-wide policies built once per process.
 
     django-csp builds both headers afresh for every response, deep-copying the
-    settings on the way: 75 microseconds, a tenth of what a page served from
-    the cache costs. A response no view decorator changed, for a request that
+    settings on the way. A response no view decorator changed, for a request that
     used no nonce, gets the policies built from the settings alone, remembered
     until a CONTENT_SECURITY_POLICY setting changes. Anything else, and every
     rule on which responses get a header, is django-csp's own."""
@@ -51,16 +50,16 @@ class CSPMiddleware(DjangoCSPMiddleware):
             return super().process_response(request, response)
         if response.status_code in (404, 500) and settings.DEBUG:
             return response
-        for header, policy, exempt, setting in (
-            (HEADER, _site_policy(report_only=False), "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+        for header, policy, exempt, config in (
+            (HEADER, _site_policy(report_only=False), "_csp_exempt", settings.CONTENT_SECURITY_POLICY),
             (
                 HEADER_REPORT_ONLY,
                 _site_policy(report_only=True),
                 "_csp_exempt_ro",
-                "CONTENT_SECURITY_POLICY_REPORT_ONLY",
+                settings.CONTENT_SECURITY_POLICY_REPORT_ONLY,
             ),
         ):
-            excluded = tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ())
+            excluded = tuple((config or {}).get("EXCLUDE_URL_PREFIXES") or ())
             if policy and header not in response and getattr(response, exempt, False) is False:
                 if not request.path_info.startswith(excluded):
                     response[header] = policy
@@ -74,7 +73,7 @@ def _site_policy(*, report_only: bool) -> str:
     return build_policy(report_only=report_only)
 
 
-@receiver(setting_changed, dispatch_uid="vivold.site_policy_forget")
+@receiver(setting_changed, dispatch_uid="core.site_policy_forget")
 def _site_policy_forget(*, setting: str, **kwargs) -> None:
     if setting.startswith("CONTENT_SECURITY_POLICY"):
         _site_policy.cache_clear()
@@ -92,12 +91,12 @@ class PermissionsPolicyMiddleware:
         return response
 
 
-# --- The admin sign-in lock: django-axes, keyed on what Django signs in with ---------------
-# django-axes records each failure in PostgreSQL by (address, username) and refuses, from
-# its authentication backend and so before any password is checked, a client that has
-# LOGIN_FAILURE_LIMIT failures within LOGIN_LOCKOUT_SECONDS: counted per address whatever
-# the names tried, and per (address, username). Never per username alone, so nobody can lock
-# the real admin out from elsewhere. These callables are named in the settings (AXES_*).
+# The admin sign-in lock: django-axes records each failure in PostgreSQL by (address,
+# username) and refuses, from its authentication backend and so before any password is
+# checked, a client that has LOGIN_FAILURE_LIMIT failures within LOGIN_LOCKOUT_SECONDS:
+# counted per address whatever the names tried, and per (address, username). Never per
+# username alone, so nobody can lock the real admin out from elsewhere. The settings name
+# these callables (AXES_*).
 
 
 def login_client_address(request: HttpRequest) -> str | None:

@@ -8,13 +8,13 @@ import time_machine
 from django.urls import reverse
 
 from articles.models import Article
+from core.dashboard import newsroom_dashboard
 from digests.models import Digest
 from digests.services import digest_build
 from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
 from tests.html import soup
 from tests.newsletter.factories import SubscriberFactory
-from vivold.dashboard import newsroom_dashboard
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Container health check: ``python -m vivold.healthcheck [URL]``.
+"""Container health check: ``python -m core.healthcheck [URL]``.
 
 Asks the web process on this machine for /healthz, presenting the first
 DJANGO_ALLOWED_HOSTS name as the Host (so host validation passes) and exits 0
