@@ -4,8 +4,8 @@ gevent workers: each connection is a greenlet, not a thread, so a client that se
 its request a byte at a time costs a few kilobytes and no thread, and the other
 readers are still served (tests/prod/test_slow_clients.py; figures from
 bench/bench_attack.py in docs/benchmarks.md). The threaded worker (gthread) holds
-one of its two threads per connection from the first byte of a request to the
-last: eight slow clients stopped the whole site. An ASGI server would run
+one of its threads per connection from the first byte of a request to the last:
+one slow client per thread stops the whole site. An ASGI server would run
 Django's synchronous views in a thread pool and add a layer for nothing.
 
 Timeouts: a request's line and headers must arrive within GUNICORN_KEEPALIVE
@@ -67,10 +67,9 @@ backlog = _int("GUNICORN_BACKLOG", 2048)
 # Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads
 # new connections evenly between them. On one shared socket the idlest worker wins
 # the race to accept, and a proxy's or a load generator's persistent connections
-# pile up on one worker (measured: 25 against 7), whose queue then sets the slowest
-# requests. A worker that restarts drops the connections still queued on its socket,
-# and a second server started by mistake on the same port shares it instead of
-# failing to bind.
+# pile up on one worker, whose queue then sets the slowest requests. A worker that
+# restarts drops the connections still queued on its socket, and a second server
+# started by mistake on the same port shares it instead of failing to bind.
 reuse_port = os.environ.get("GUNICORN_REUSE_PORT", "1") == "1"
 
 # A request slower than this is a bug or an attack: the worker is restarted.

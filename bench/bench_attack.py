@@ -1,10 +1,10 @@
 """Under attack: a normal reader while 16 slow clients and 4 worst-case searches run, against the same run without.
 
 What it does, all on loopback, against the production configuration (DJANGO_DEBUG=0,
-gunicorn with gunicorn.conf.py, PostgreSQL, Redis), on the 1,000 articles bench_pages seeds:
+gunicorn with gunicorn.conf.py, PostgreSQL, Redis), on the articles bench/seeding.py seeds:
 1. times each worst-case search alone (the word "ai" 166 times, the issue's shape; twelve
    frequent words joined by "or", the costliest query the bounds still let through);
-2. loads one article page (cache off) with wrk (``-t2 -c8``) for BENCH_DURATION seconds,
+2. loads one article page from gunicorn alone with wrk (``-t2 -c8``) for BENCH_DURATION seconds,
    alone, then with 16 slow clients (half send their headers, half a POST body, one byte
    every 0.5 s, reconnecting when the server drops them), then with 4 clients each running
    worst-case searches back to back (each from its own address, as from many machines:
@@ -14,12 +14,13 @@ gunicorn with gunicorn.conf.py, PostgreSQL, Redis), on the 1,000 articles bench_
    configuration before it, for comparison;
 4. serves the article's bytes from nginx under the same wrk run, as the upper bound.
 
-Environment: BENCH_DURATION (seconds per run, 15), and bench_pages' BENCH_DATABASE_URL and BENCH_REDIS_URL.
+Environment: BENCH_DURATION (seconds per run, 15), and BENCH_DATABASE_URL and BENCH_REDIS_URL
+(bench/environment.py).
 """
 
+import math
 import os
 import random
-import re
 import socket
 import statistics
 import subprocess
@@ -28,11 +29,15 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from bench import bench_pages as pages
+from .environment import PROXY_HEADERS
+from .load import Load, wrk_command, wrk_read
+from .seeding import ARTICLES, prepare, slug_of_article
+from .servers import Server, get, gunicorn, nginx_serving
+from .slow_clients import dripping, in_background, slow_connection
 
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 READERS = 8
@@ -51,7 +56,7 @@ SERVER_ENV = {"DJANGO_BEHIND_PROXY": "1"}
 @dataclass
 class Run:
     label: str
-    load: pages.Load
+    load: Load
     timeouts: int
     probe_max_ms: float
     probe_failures: int
@@ -60,7 +65,7 @@ class Run:
 
 
 def _request(url: str, *, timeout: float = 30, forwarded_for: str = "198.51.100.1") -> tuple[int, float]:
-    headers = {**pages.PROXY_HEADERS, "X-Forwarded-For": forwarded_for}
+    headers = {**PROXY_HEADERS, "X-Forwarded-For": forwarded_for}
     request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own loopback server
     started = time.perf_counter()
     try:
@@ -74,132 +79,71 @@ def _request(url: str, *, timeout: float = 30, forwarded_for: str = "198.51.100.
     return status, (time.perf_counter() - started) * 1000
 
 
-def _server(worker_class: str | None = None) -> pages.Server:
+def _server(worker_class: str | None = None) -> Server:
     extra = dict(SERVER_ENV)
     if worker_class:
         extra["GUNICORN_WORKER_CLASS"] = worker_class
-    return pages._gunicorn(log="gunicorn-attack.log", **extra)
-
-
-# Attackers ---------------------------------------------------------------------
+    return gunicorn(log="gunicorn-attack.log", **extra)
 
 
 @contextmanager
 def slow_clients(base: str, count: int = SLOW_CLIENTS) -> Iterator[list[int]]:
-    """`count` connections sending a request a byte every 0.5 s; one the server drops is opened
-    again. Yields a list whose length is the number of drops so far."""
-    host, port = base.removeprefix("http://").split(":")
-    dropped: list[int] = []
-    stop = threading.Event()
+    """`count` connections sending a request a byte every 0.5 s (half a head, half a POST body);
+    one the server drops is opened again. Yields the drops so far."""
 
     def connect(n: int) -> socket.socket | None:
         try:
-            sock = socket.create_connection((host, int(port)), timeout=5)
-            if n % 2:
-                head = "POST /newsletter/subscribe/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100000\r\n"
-                head += "Content-Type: application/x-www-form-urlencoded\r\n\r\nemail="
-            else:
-                head = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
-            sock.sendall(head.encode())
-            return sock
+            return slow_connection(base, body=n % 2 == 1, body_length=100_000)
         except OSError:
             return None
 
-    sockets = [connect(n) for n in range(count)]
-
-    def drip() -> None:
-        while not stop.wait(0.5):
-            for n, sock in enumerate(sockets):
-                try:
-                    if sock is None:
-                        raise OSError
-                    sock.sendall(b"a")
-                except OSError:
-                    if sock is not None:
-                        sock.close()
-                        dropped.append(n)
-                    sockets[n] = connect(n)
-
-    thread = threading.Thread(target=drip, daemon=True)
-    thread.start()
-    try:
+    with dripping([connect(n) for n in range(count)], reconnect=connect) as dropped:
         yield dropped
-    finally:
-        stop.set()
-        thread.join()
-        for sock in sockets:
-            if sock is not None:
-                sock.close()
 
 
 @contextmanager
 def worst_searches(base: str, count: int = SEARCHERS) -> Iterator[list[tuple[int, float]]]:
     """`count` clients each running the worst-case searches back to back."""
     results: list[tuple[int, float]] = []
-    stop = threading.Event()
     queries = list(WORST_SEARCHES.values())
 
-    def search(n: int) -> None:
-        rng = random.Random(n)
-        while not stop.is_set():
-            query = urllib.parse.quote_plus(queries[len(results) % len(queries)])
-            address = f"203.0.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-            results.append(_request(f"{base}/search/?q={query}", forwarded_for=address))
+    def searcher(n: int) -> Callable[[threading.Event], None]:
+        def search(stop: threading.Event) -> None:
+            rng = random.Random(n)
+            while not stop.is_set():
+                query = urllib.parse.quote_plus(queries[len(results) % len(queries)])
+                address = f"203.0.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+                results.append(_request(f"{base}/search/?q={query}", forwarded_for=address))
 
-    threads = [threading.Thread(target=search, args=(n,), daemon=True) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    try:
+        return search
+
+    with in_background(*(searcher(n) for n in range(count))):
         yield results
-    finally:
-        stop.set()
-        for thread in threads:
-            thread.join()
 
 
 @contextmanager
 def probe(url: str) -> Iterator[list[tuple[int, float]]]:
     """Ask for `url` every half second (with a 10 s patience) and keep every answer."""
     answers: list[tuple[int, float]] = []
-    stop = threading.Event()
 
-    def ask() -> None:
+    def ask(stop: threading.Event) -> None:
         while not stop.wait(0.5):
             answers.append(_request(url, timeout=10, forwarded_for="192.0.2.50"))
 
-    thread = threading.Thread(target=ask, daemon=True)
-    thread.start()
-    try:
+    with in_background(ask):
         yield answers
-    finally:
-        stop.set()
-        thread.join()
 
 
-# Load --------------------------------------------------------------------------
-
-
-def _wrk(url: str, server: pages.Server) -> tuple[pages.Load, int]:
-    command = [pages._wrk(), "-t2", f"-c{READERS}", f"-d{DURATION}s", "--latency", "--timeout", "5s"]
-    for header, value in pages.PROXY_HEADERS.items():
-        command += ["-H", f"{header}: {value}"]
+def _wrk(url: str) -> tuple[Load, int]:
+    command = [*wrk_command(connections=READERS, seconds=DURATION), "--timeout", "5s"]
     output = subprocess.run([*command, url], check=True, capture_output=True, text=True).stdout
-    requests = int(re.search(r"(\d+) requests in", output).group(1))
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
-    p50 = re.search(r"^ +50% +(\S+)\s*$", output, re.MULTILINE)
-    p99 = re.search(r"^ +99% +(\S+)\s*$", output, re.MULTILINE)
-    load = pages.Load(
-        requests_per_second=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        p50_ms=pages._ms(p50.group(1)) if p50 and requests else float("nan"),
-        p99_ms=pages._ms(p99.group(1)) if p99 and requests else float("nan"),
-        requests=requests,
-        bad=(int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, errors.groups())) if errors else 0),
-    )
-    return load, int(errors.group(4)) if errors else 0
+    load, timeouts = wrk_read(output)
+    if not load.requests:
+        load = replace(load, p50_ms=math.nan, p99_ms=math.nan)
+    return load, timeouts
 
 
-def _run(label: str, server: pages.Server, article: str, *, slow: bool, searches: bool) -> Run:
+def _run(label: str, server: Server, article: str, *, slow: bool, searches: bool) -> Run:
     print(f"  {label} …", flush=True)
     url = server.base + article
     with (
@@ -208,7 +152,7 @@ def _run(label: str, server: pages.Server, article: str, *, slow: bool, searches
         probe(url) as answers,
     ):
         time.sleep(1 if slow or searches else 0)  # the attack is under way before the readers come
-        load, timeouts = _wrk(url, server)
+        load, timeouts = _wrk(url)
     ok = [ms for status, ms in answers if status == 200]
     return Run(
         label=label,
@@ -226,15 +170,12 @@ def _nothing() -> Iterator[list]:
     yield []
 
 
-def _searches_alone(server: pages.Server) -> dict[str, list[tuple[int, float]]]:
+def _searches_alone(server: Server) -> dict[str, list[tuple[int, float]]]:
     timings = {}
     for name, query in WORST_SEARCHES.items():
         url = f"{server.base}/search/?q={urllib.parse.quote_plus(query)}"
         timings[name] = [_request(url, forwarded_for=f"203.0.113.{n + 1}") for n in range(5)]
     return timings
-
-
-# Report ------------------------------------------------------------------------
 
 
 def _search_summary(results: list[tuple[int, float]]) -> str:
@@ -245,9 +186,9 @@ def _search_summary(results: list[tuple[int, float]]) -> str:
     return f"{counts}; max {max(ms for _, ms in results) / 1000:.2f} s"
 
 
-def _report(alone: dict, runs: list[Run], nginx: pages.Load) -> None:
+def _report(alone: dict, runs: list[Run], nginx: Load) -> None:
     print()
-    print(f"{os.cpu_count()} cores, {pages.ARTICLES} articles, wrk -t2 -c{READERS} -d{DURATION}s on one article page")
+    print(f"{os.cpu_count()} cores, {ARTICLES} articles, wrk -t2 -c{READERS} -d{DURATION}s on one article page")
     print("worst-case searches, one at a time (5 each):")
     for name, results in alone.items():
         median = statistics.median(ms for _, ms in results) / 1000
@@ -270,12 +211,12 @@ def _report(alone: dict, runs: list[Run], nginx: pages.Load) -> None:
 
 
 def main() -> None:
-    pages._prepare()
-    article = "/articles/" + pages._slug_of_article(500) + "/"
+    prepare()
+    article = "/articles/" + slug_of_article(500) + "/"
     runs: list[Run] = []
     server = _server()
     try:
-        status, body = pages._get(server.base + article)
+        status, body = get(server.base + article)
         if status != 200:
             raise SystemExit(f"{article} answered {status}, not 200: fix the set-up before measuring")
         print("  worst-case searches, one at a time …", flush=True)
@@ -292,10 +233,10 @@ def main() -> None:
         runs.append(_run("gthread (before): + 16 slow clients", server, article, slow=True, searches=False))
     finally:
         server.stop()
-    nginx = pages._nginx_serving({"article.html": body})
+    nginx = nginx_serving({"article.html": body})
     try:
         print("  static: the same bytes from nginx …", flush=True)
-        nginx_load, _ = _wrk(f"{nginx.base}/article.html", nginx)
+        nginx_load, _ = _wrk(f"{nginx.base}/article.html")
     finally:
         nginx.stop()
     _report(alone, runs, nginx_load)

@@ -11,8 +11,8 @@ What it does, all on loopback:
    on today and yesterday, and times ``counters_flush()`` moving them into PostgreSQL
    (and forgetting yesterday's HyperLogLogs).
 
-Targets (issue 19): at least 1,500 beacons/s with no error; the flush under 5 s.
-Environment: BENCH_DURATION (seconds per wrk run, 15), BENCH_CONNECTIONS (32),
+Targets (issue 19): TARGET_RPS beacons/s with no error, the flush under TARGET_FLUSH_SECONDS.
+Environment: BENCH_DURATION (seconds per wrk run, 15), BENCH_CONNECTIONS (bench/load.py),
 BENCH_BEACON_DATABASE_URL (postgres://postgres@127.0.0.1:5432/vivold_bench_beacon),
 BENCH_BEACON_REDIS_URL (redis://127.0.0.1:6379/13).
 """
@@ -21,14 +21,12 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from pathlib import Path
 
-from bench import bench_pages as pages
+from .environment import PY, ROOT, WORK, env, recreate_database
+from .load import CONNECTIONS, THREADS, wrk, wrk_run
+from .servers import Server, gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "var" / "bench"
-PY = sys.executable
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 DATABASE_URL = os.environ.get("BENCH_BEACON_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/vivold_bench_beacon")
 REDIS_URL = os.environ.get("BENCH_BEACON_REDIS_URL", "redis://127.0.0.1:6379/13")
@@ -40,7 +38,7 @@ TARGET_FLUSH_SECONDS = 5.0
 
 
 def _env(**extra: str) -> dict[str, str]:
-    return pages._env(
+    return env(
         database_url=DATABASE_URL,
         redis_url=REDIS_URL,
         DJANGO_SECRET_KEY=SECRET,
@@ -60,9 +58,6 @@ def _child(function: str) -> dict:
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-# In the child processes ---------------------------------------------------------
 
 
 def child_seed() -> None:
@@ -182,9 +177,6 @@ def _key_kinds(keys: list[str]) -> dict[str, int]:
     return dict(sorted(kinds.items()))
 
 
-# The run ------------------------------------------------------------------------
-
-
 def _lua(slugs: list[str]) -> Path:
     WORK.mkdir(parents=True, exist_ok=True)
     script = WORK / "beacon.lua"
@@ -205,32 +197,32 @@ def _lua(slugs: list[str]) -> Path:
     return script
 
 
-def _gunicorn() -> pages.Server:
-    return pages._gunicorn(base_env=_env(), log="gunicorn-beacon.log")
+def _gunicorn() -> Server:
+    return gunicorn(base_env=_env(), log="gunicorn-beacon.log")
 
 
 def main() -> None:
-    pages._wrk()
-    pages._recreate_database(DATABASE_URL)
+    wrk()
+    recreate_database(DATABASE_URL)
     subprocess.run([PY, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=_env(), check=True)
     slugs = _child("child_seed")["slugs"]
     script = _lua(slugs)
     server = _gunicorn()
     try:
-        pages._wrk_run(server.base + "/insights/beacon/", seconds=2, server=server, script=script)  # warm-up
+        wrk_run(server.base + "/insights/beacon/", seconds=2, server=server, script=script)  # warm-up
         _child("child_flush_and_count")
         stored_before = _child("child_flush_and_count")["views"]
-        load = pages._wrk_run(server.base + "/insights/beacon/", seconds=DURATION, server=server, script=script)
+        load = wrk_run(server.base + "/insights/beacon/", seconds=DURATION, server=server, script=script)
         # The same server's answer to the smallest Django page, in the same minute: what this machine
         # gives a request that does nothing, to read the beacon's figure against.
-        reference = pages._wrk_run(server.base + "/robots.txt", seconds=DURATION, server=server)
+        reference = wrk_run(server.base + "/robots.txt", seconds=DURATION, server=server)
     finally:
         server.stop()
     counted = _child("child_flush_and_count")
     stored = counted["views"] - stored_before
     flush = _child("child_flush_bench")
 
-    print(f"wrk -t{pages.THREADS} -c{pages.CONNECTIONS} -d{DURATION}s POST /insights/beacon/, {os.cpu_count()} cores")
+    print(f"wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION}s POST /insights/beacon/, {os.cpu_count()} cores")
     print(
         f"  beacon: {load.requests_per_second:,.0f} req/s, p50 {load.p50_ms:.1f} ms, p99 {load.p99_ms:.1f} ms, "
         f"{load.requests:,} requests, {load.bad} errors or non-2xx, "

@@ -3,13 +3,11 @@ proxy in front): sixteen connections sending their headers or bodies a byte at a
 don't stop another reader, and the server drops what never finishes."""
 
 import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
+from bench.slow_clients import dripping, slow_connection
 from tests.articles.factories import ArticleFactory
 from tests.integration import database_url
 
@@ -18,48 +16,6 @@ from .live import HOST, get, gunicorn_server, production_site, static_root  # no
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 SLOW_CLIENTS = 16
-
-
-def slow_connection(base: str, *, body: bool) -> socket.socket:
-    """A connection that has sent the start of a request: the head without its last line, or
-    the head of a POST whose 1,000-byte body has not come yet."""
-    host, port = base.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=5)
-    if body:
-        head = f"POST /newsletter/subscribe/ HTTP/1.1\r\nHost: {HOST}\r\nContent-Length: 1000\r\n"
-        head += "Content-Type: application/x-www-form-urlencoded\r\n\r\nemail="
-    else:
-        head = f"GET / HTTP/1.1\r\nHost: {HOST}\r\nX-Slow: "
-    sock.sendall(head.encode())
-    return sock
-
-
-@contextmanager
-def dripping(sockets: list[socket.socket], *, every: float = 0.5) -> Iterator[list[socket.socket]]:
-    """Send one more byte on each connection every `every` seconds; the ones the server
-    closes are left in `closed`."""
-    closed: list[socket.socket] = []
-    stop = threading.Event()
-
-    def drip() -> None:
-        while not stop.wait(every):
-            for sock in sockets:
-                if sock in closed:
-                    continue
-                try:
-                    sock.sendall(b"a")
-                except OSError:
-                    closed.append(sock)
-
-    thread = threading.Thread(target=drip, daemon=True)
-    thread.start()
-    try:
-        yield closed
-    finally:
-        stop.set()
-        thread.join()
-        for sock in sockets:
-            sock.close()
 
 
 def server_closed(sock: socket.socket, *, within: float) -> bytes | None:
@@ -94,14 +50,14 @@ def test_sixteen_slow_clients_leave_another_reader_served_then_are_dropped(site,
         for _ in range(4):
             for path in (article, "/"):
                 get(server.base + path, timeout=30)
-        sockets = [slow_connection(server.base, body=n % 2 == 1) for n in range(SLOW_CLIENTS)]
-        with dripping(sockets) as closed:
+        sockets = [slow_connection(server.base, body=n % 2 == 1, host=HOST) for n in range(SLOW_CLIENTS)]
+        with dripping(sockets) as dropped:
             time.sleep(1)  # every slow client has reached the server and sent more since
             for path in (article, "/", article):
                 status, _, body = get(server.base + path, timeout=2)  # raises if not answered in 2 s
                 assert status == 200
                 assert b"Grid connections are the bottleneck" in body
-            assert closed == []  # the slow clients were there all along
+            assert dropped == []  # the slow clients were there all along
             # Then the server gives up on them: heads are dropped, slow bodies get a 408.
             answers = [server_closed(sock, within=30) for sock in sockets]
         assert answers[0::2] == [b""] * (SLOW_CLIENTS // 2)
