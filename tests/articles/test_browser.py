@@ -45,6 +45,14 @@ def test_editor_writes_and_publishes_an_article(live_server, page, demo):
     editor_signs_in(page, live_server)
 
     page.goto(live_server.url + "/admin/articles/article/add/")
+    # One row of actions above the form and one below, each holding the publishing buttons and the saves.
+    rows = page.locator(".submit-row")
+    assert rows.count() == 2 and page.locator(".publishing-actions").count() == 2
+    for name in ("_save_as_draft", "_publish_now", "_schedule", "_save", "_continue"):
+        assert rows.first.locator(f"[name={name}]").count() == 1 and rows.last.locator(f"[name={name}]").count() == 1
+    # The paragraph-style menu's arrow is drawn, not a character that most fonts lack (an empty box).
+    menu = page.locator(".field-body .prose-menubar__selected")
+    assert menu.evaluate("element => getComputedStyle(element, '::after').content") == '""'
     page.locator("#id_title").press_sequentially("Chip export rules reshape cloud contracts")
     assert page.locator("#id_slug").input_value() == "chip-export-rules-reshape-cloud-contracts"
     page.locator("#id_dek").fill("Procurement teams are rewriting exit clauses.")
