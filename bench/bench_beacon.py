@@ -6,7 +6,7 @@ What it does, all on loopback:
    Redis on a database number of its own) and posts beacons with wrk (``-t2 -c32``): article
    paths at random, a referrer, a user agent that varies per request (so visitors vary too);
 3. flushes what was counted and checks that every beacon answered 204 became one stored view;
-4. counts 100,000 views through ``insights.services.view_count`` (the endpoint's own code) over
+4. counts 100,000 views through ``insights.counting.view_count`` (the endpoint's own code) over
    1,000 articles, 50 referring sites, 10 campaigns, 3 device classes and 20,000 visitors,
    on today and yesterday, and times ``counters_flush()`` moving them into PostgreSQL
    (and forgetting yesterday's HyperLogLogs).
@@ -67,7 +67,7 @@ def child_seed() -> None:
     from django.utils import timezone
 
     from articles.models import Article, Author
-    from insights.services import redis_client
+    from insights.counting import redis_client
 
     call_command("migrate", verbosity=0)
     redis_client().flushdb()
@@ -92,8 +92,8 @@ def child_seed() -> None:
 def child_flush_and_count() -> None:
     from django.db.models import Sum
 
+    from insights.flushing import counters_flush
     from insights.models import ArticleDay, SourceDay
-    from insights.services import counters_flush
 
     counters_flush()
     print(
@@ -116,10 +116,11 @@ def child_flush_bench() -> None:
     from django.utils import timezone
 
     from articles.models import Article
-    from insights import services
+    from insights.counting import PREFIX, View, redis_client, view_count_commands, visitor_hash
+    from insights.flushing import counters_flush
     from insights.models import ArticleDay, SiteDay, SourceDay
 
-    services.redis_client().flushdb()
+    redis_client().flushdb()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE insights_articleday, insights_sourceday, insights_siteday")
     rng = random.Random(19)
@@ -129,28 +130,28 @@ def child_flush_bench() -> None:
     devices = ["desktop", "mobile", "tablet"]
     today = timezone.localdate()
     days = [today - timedelta(days=1), today]
-    client = services.redis_client()
+    client = redis_client()
     started = time.perf_counter()
     pipe = client.pipeline(transaction=False)
     for n in range(FLUSH_VIEWS):
         day = days[n % 2]
-        view = services.View(
+        view = View(
             article_id=rng.choice(article_ids),
-            visitor=services.visitor_hash(ip=f"10.0.{n % 20_000 // 250}.{n % 250}", user_agent="ua", day=day),
+            visitor=visitor_hash(ip=f"10.0.{n % 20_000 // 250}.{n % 250}", user_agent="ua", day=day),
             referrer=rng.choice(referrers),
             campaign=rng.choice(campaigns),
             device=rng.choice(devices),
         )
-        services.view_count_commands(pipe, view, day)  # what view_count() sends, 1,000 views a round trip
+        view_count_commands(pipe, view, day)  # what view_count() sends, 1,000 views a round trip
         if n % 1000 == 999:
             pipe.execute()
     pipe.execute()
     counting = time.perf_counter() - started
     started = time.perf_counter()
-    moved = services.counters_flush()
+    moved = counters_flush()
     flush = time.perf_counter() - started
     stored = ArticleDay.objects.aggregate(n=Sum("views"))["n"]
-    left = [key.decode().removeprefix(services.PREFIX + ":") for key in client.scan_iter(match=f"{services.PREFIX}:*")]
+    left = [key.decode().removeprefix(PREFIX + ":") for key in client.scan_iter(match=f"{PREFIX}:*")]
     print(
         json.dumps(
             {

@@ -32,6 +32,52 @@ class Section:
         return [[(value, value is None or isinstance(value, int | float)) for value in row] for row in self.rows]
 
 
+# Where views come from: the kind, the section's key, heading and note, its first column, and what the chart counts by.
+SOURCE_SECTIONS = (
+    (
+        SourceDay.Kind.REFERRER,
+        "referrers",
+        "Where readers come from",
+        "The referring site's domain only; browsers that hide it count as direct.",
+        "Referring site",
+        "referring site",
+    ),
+    (
+        SourceDay.Kind.CAMPAIGN,
+        "campaigns",
+        "Campaigns",
+        "From utm_source / utm_medium in the address; digest links carry digest / email.",
+        "Campaign (source / medium)",
+        "campaign",
+    ),
+    (
+        SourceDay.Kind.DEVICE,
+        "devices",
+        "Devices",
+        "A coarse class read from the browser's user agent, which is not kept.",
+        "Device class",
+        "device class",
+    ),
+)
+
+
+def _top_articles_section(*, last: int, top: list[reports.ArticleTotals]) -> Section:
+    return Section(
+        f"top{last}",
+        f"Top articles, last {last} days",
+        "",
+        ["Article", "Views", "Visitors", "Signups"],
+        [(a.title, a.views, a.visitors, a.signups) for a in top],
+        charts.bar_chart([(a.title, a.views) for a in top], title=f"Views of the top articles, last {last} days"),
+    )
+
+
+def _views_by_source_section(
+    key: str, heading: str, note: str, column: str, rows: list[tuple[str, int]], *, chart_title: str
+) -> Section:
+    return Section(key, heading, note, [column, "Views"], rows, charts.bar_chart(rows, title=chart_title))
+
+
 def _sections(*, by: str, days: int) -> list[Section]:
     today = timezone.localdate()
     series_first = today - timedelta(days=SERIES[by] - 1)
@@ -52,9 +98,6 @@ def _sections(*, by: str, days: int) -> list[Section]:
     last7, chosen = window(7), window(days)
     last30 = chosen if days == 30 else window(30)
     top7, top30 = reports.top_articles(last7), reports.top_articles(last30)
-    referrers = reports.sources_of(chosen, SourceDay.Kind.REFERRER)
-    campaigns = reports.sources_of(chosen, SourceDay.Kind.CAMPAIGN)
-    devices = reports.sources_of(chosen, SourceDay.Kind.DEVICE)
     signups = reports.signups_by_article(chosen)
     clicks = reports.digest_clicks(chosen)
     unit = "Week starting" if by == "week" else "Day"
@@ -68,45 +111,18 @@ def _sections(*, by: str, days: int) -> list[Section]:
             [(p.start.isoformat(), p.views, p.visitors) for p in series],
             charts.views_chart(series, by=by),
         ),
-        Section(
-            "top7",
-            "Top articles, last 7 days",
-            "",
-            ["Article", "Views", "Visitors", "Signups"],
-            [(a.title, a.views, a.visitors, a.signups) for a in top7],
-            charts.bar_chart([(a.title, a.views) for a in top7], title="Views of the top articles, last 7 days"),
-        ),
-        Section(
-            "top30",
-            "Top articles, last 30 days",
-            "",
-            ["Article", "Views", "Visitors", "Signups"],
-            [(a.title, a.views, a.visitors, a.signups) for a in top30],
-            charts.bar_chart([(a.title, a.views) for a in top30], title="Views of the top articles, last 30 days"),
-        ),
-        Section(
-            "referrers",
-            f"Where readers come from, {span}",
-            "The referring site's domain only; browsers that hide it count as direct.",
-            ["Referring site", "Views"],
-            referrers,
-            charts.bar_chart(referrers, title=f"Views by referring site, {span}"),
-        ),
-        Section(
-            "campaigns",
-            f"Campaigns, {span}",
-            "From utm_source / utm_medium in the address; digest links carry digest / email.",
-            ["Campaign (source / medium)", "Views"],
-            campaigns,
-            charts.bar_chart(campaigns, title=f"Views by campaign, {span}"),
-        ),
-        Section(
-            "devices",
-            f"Devices, {span}",
-            "A coarse class read from the browser's user agent, which is not kept.",
-            ["Device class", "Views"],
-            devices,
-            charts.bar_chart(devices, title=f"Views by device class, {span}"),
+        _top_articles_section(last=7, top=top7),
+        _top_articles_section(last=30, top=top30),
+        *(
+            _views_by_source_section(
+                key,
+                f"{heading}, {span}",
+                note,
+                column,
+                reports.sources_of(chosen, kind),
+                chart_title=f"Views by {what}, {span}",
+            )
+            for kind, key, heading, note, column, what in SOURCE_SECTIONS
         ),
         Section(
             "signups",

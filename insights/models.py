@@ -8,7 +8,7 @@ subscription, the article and site it came from (``SignupOrigin``).
 
 What lasts one day only: the day's salt (``DailySalt``) and, when there is no
 Redis, the salted visitor hashes that make "unique" countable (``VisitorDay``).
-Both are deleted once their day is over (``services.expired_purge``).
+Both are deleted once their day is over (``counting.expired_purge``).
 """
 
 from django.db import models

@@ -14,9 +14,9 @@ from django.utils import timezone
 
 from articles.models import Article
 
+from .flushing import pending_read
 from .models import ArticleDay, DigestClickDay, SiteDay, SourceDay
 from .reader import INTERNAL
-from .services import pending_read
 
 
 @dataclass

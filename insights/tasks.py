@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from .services import counters_flush
+from .flushing import counters_flush
 
 
 @shared_task(ignore_result=True)

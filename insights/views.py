@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from articles.models import Article
 from core.clients import client_ip
 
-from . import reader, services
+from . import counting, reader
 from .links import digest_link_valid
 
 MAX_BEACON_BYTES = 4096
@@ -48,7 +48,7 @@ def _published_article(path: str) -> int | None:
     slug = path.removeprefix(prefix).removesuffix("/")
     if len(slug) + len(prefix) + 1 != len(path) or not SLUG.fullmatch(slug):
         return None
-    return services.published_article_id(slug)
+    return counting.published_article_id(slug)
 
 
 @csrf_exempt  # no session acts here; cross-site posts are refused by their headers below
@@ -75,11 +75,11 @@ def beacon_answer(request: HttpRequest) -> HttpResponse:
     user_agent = request.headers.get("User-Agent", "")
     day = timezone.localdate()
     try:
-        visitor = services.visitor_hash(ip=ip, user_agent=user_agent, day=day)
+        visitor = counting.visitor_hash(ip=ip, user_agent=user_agent, day=day)
     except RedisError:  # no salt to be had: nothing is counted, as in view_count()
         return _no_content()
-    services.view_count(
-        view=services.View(
+    counting.view_count(
+        view=counting.View(
             article_id=article_id,
             visitor=visitor,
             referrer=reader.referrer_domain(request.POST.get("r", ""), reader.own_hosts(request)),
@@ -104,7 +104,7 @@ def digest_link(request: HttpRequest, digest_id: int, slug: str) -> HttpResponse
         from digests.models import Digest
 
         if Digest.objects.filter(pk=digest_id).exists():
-            services.click_count(digest_id=digest_id, article_id=article.pk)
+            counting.click_count(digest_id=digest_id, article_id=article.pk)
     response = HttpResponseRedirect(f"{article.get_absolute_url()}?{CAMPAIGN_FROM_DIGEST}")
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -32,6 +32,14 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# A module's pytestmark when its tests start real service processes and wait for them.
+ON_REAL_SERVICES = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def free_port() -> int:

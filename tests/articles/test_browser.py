@@ -4,11 +4,12 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 
 from articles.models import Article
+
+from .admin_browser import choose, editor_signs_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,22 +41,18 @@ def test_reader_opens_an_article_and_follows_a_related_link(live_server, page, d
     assert related_title != title
 
 
-def _choose(page, field_id: str, text: str) -> None:
-    """Pick an option in one of the admin's autocomplete (select2) widgets."""
-    page.locator(f"#{field_id} + .select2 .select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill(text)
-    page.locator(".select2-results__option", has_text=text).first.click()
-
-
 def test_editor_writes_and_publishes_an_article(live_server, page, demo):
-    User.objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
-    page.goto(live_server.url + "/admin/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/admin/")
+    editor_signs_in(page, live_server)
 
     page.goto(live_server.url + "/admin/articles/article/add/")
+    # One row of actions above the form and one below, each holding the publishing buttons and the saves.
+    rows = page.locator(".submit-row")
+    assert rows.count() == 2 and page.locator(".publishing-actions").count() == 2
+    for name in ("_save_as_draft", "_publish_now", "_schedule", "_save", "_continue"):
+        assert rows.first.locator(f"[name={name}]").count() == 1 and rows.last.locator(f"[name={name}]").count() == 1
+    # The paragraph-style menu's arrow is drawn, not a character that most fonts lack (an empty box).
+    menu = page.locator(".field-body .prose-menubar__selected")
+    assert menu.evaluate("element => getComputedStyle(element, '::after').content") == '""'
     page.locator("#id_title").press_sequentially("Chip export rules reshape cloud contracts")
     assert page.locator("#id_slug").input_value() == "chip-export-rules-reshape-cloud-contracts"
     page.locator("#id_dek").fill("Procurement teams are rewriting exit clauses.")
@@ -78,8 +75,8 @@ def test_editor_writes_and_publishes_an_article(live_server, page, demo):
     when = timezone.localtime() - timedelta(minutes=1)
     page.locator("#id_published_at_0").fill(when.strftime("%Y-%m-%d"))
     page.locator("#id_published_at_1").fill(when.strftime("%H:%M:%S"))
-    _choose(page, "id_author", Article.objects.first().author.name)
-    _choose(page, "id_topics", "AI Strategy")
+    choose(page, "id_author", Article.objects.first().author.name)
+    choose(page, "id_topics", "AI Strategy")
     page.locator("input[name=_save]").last.click()
     page.wait_for_url(live_server.url + "/admin/articles/article/")
     assert page.locator(".messagelist .success").count() == 1

@@ -6,13 +6,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
 from django.utils import timezone
 from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 from articles.models import Article
 from tests.articles.factories import AuthorFactory, TopicFactory
+
+from .admin_browser import choose, editor_signs_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -54,20 +55,9 @@ def jpeg_bytes(size=(1200, 700)) -> str:
 @pytest.fixture
 def editor_page(live_server, page, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    User.objects.create_superuser("editor", "editor@example.com", "a-long-test-password")
-    page.goto(live_server.url + "/admin/login/?next=/admin/articles/article/add/")
-    page.get_by_label("Username").fill("editor")
-    page.get_by_label("Password").fill("a-long-test-password")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(live_server.url + "/admin/articles/article/add/")
+    editor_signs_in(page, live_server, landing="/admin/articles/article/add/")
     page.locator(EDITOR).wait_for()
     return page
-
-
-def _choose(page, field_id: str, text: str) -> None:
-    page.locator(f"#{field_id} + .select2 .select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill(text)
-    page.locator(".select2-results__option", has_text=text).first.click()
 
 
 def _image_dialog(page):
@@ -142,8 +132,8 @@ def test_an_editor_puts_charts_a_table_and_a_callout_in_the_body(live_server, ed
     when = timezone.localtime() - timedelta(minutes=1)
     page.locator("#id_published_at_0").fill(when.strftime("%Y-%m-%d"))
     page.locator("#id_published_at_1").fill(when.strftime("%H:%M:%S"))
-    _choose(page, "id_author", "Hannah Okafor")
-    _choose(page, "id_topics", "Markets")
+    choose(page, "id_author", "Hannah Okafor")
+    choose(page, "id_topics", "Markets")
     page.locator("input[name=_save]").last.click()
     page.wait_for_url(live_server.url + "/admin/articles/article/")
 

@@ -2,6 +2,8 @@
 the statements are bounded by a statement_timeout (503 and a message past it), and one client
 can only search so often."""
 
+import contextlib
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -49,21 +51,15 @@ def test_a_word_repeated_99_times_is_asked_for_once(client):
 @postgres_only
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_postgresql_cancels_a_search_statement_past_the_limit():
-    with pytest.raises(SearchTimedOut), search_time_limit(seconds=0.3), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_sleep(5)")
+@pytest.mark.parametrize(
+    ("seconds", "sql", "outcome"),
+    [(0.3, "SELECT pg_sleep(5)", pytest.raises(SearchTimedOut)), (5, "SELECT 1", contextlib.nullcontext())],
+    ids=["cancelled past the limit", "finished within it"],
+)
+def test_postgresql_cancels_a_search_statement_past_the_limit_and_the_limit_ends_with_the_search(seconds, sql, outcome):
+    with outcome, search_time_limit(seconds=seconds), connection.cursor() as cursor:
+        cursor.execute(sql)
     # The connection is fine afterwards, and the limit did not outlive the search.
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW statement_timeout")
-        assert cursor.fetchone() == ("0",)
-
-
-@postgres_only
-@pytest.mark.postgres
-@pytest.mark.django_db
-def test_the_limit_is_gone_after_a_search_that_finished():
-    with search_time_limit(seconds=5), connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone() == ("0",)

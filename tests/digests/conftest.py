@@ -1,10 +1,18 @@
-"""Integration fixtures for digest delivery: a counting SMTP sink and real Celery workers."""
+"""Fixtures for the digests' tests: two topics, and for delivery a counting SMTP sink and real Celery workers."""
 
 import pytest
 from django.conf import settings
 
+from articles.models import Topic
+
 from .smtp_sink import SmtpSink
 from .workers import Workers
+
+
+@pytest.fixture
+def topics() -> tuple[Topic, Topic]:
+    """Markets and Policy, for editions and readers to choose between."""
+    return Topic.objects.create(name="Markets", slug="markets"), Topic.objects.create(name="Policy", slug="policy")
 
 
 @pytest.fixture

@@ -1,21 +1,12 @@
-import factory
-
 from newsletter.models import Subscriber, normalize_email
+from tests.newsletter import factories as newsletter_factories
 
 
-class SubscriberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Subscriber
-        skip_postgeneration_save = True
+class SubscriberFactory(newsletter_factories.SubscriberFactory):
+    """A reader the digests go to: subscribed, weekly unless told otherwise."""
 
-    email = factory.Sequence(lambda n: f"reader{n}@example.com")
     status = Subscriber.Status.ACTIVE
     cadence = Subscriber.Cadence.WEEKLY
-
-    @factory.post_generation
-    def topics(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.topics.set(extracted)
 
 
 def subscribers_bulk_create(rows: list[tuple[str, str, list[int]]], status: str = Subscriber.Status.ACTIVE) -> None:

@@ -31,11 +31,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def topics():
-    return Topic.objects.create(name="Markets", slug="markets"), Topic.objects.create(name="Policy", slug="policy")
-
-
-@pytest.fixture
 def digest(topics):
     markets, policy = topics
     now = timezone.now()

@@ -9,7 +9,7 @@ from django.db import IntegrityError
 from django.urls import reverse
 from django.utils import timezone
 
-from articles.models import Article, Topic
+from articles.models import Article
 from digests.building import NothingToSend, article_edition_create
 from digests.models import Delivery, Digest
 from digests.services import digest_build, digest_recipients, digest_send, digest_slot
@@ -18,11 +18,6 @@ from tests.articles.factories import ArticleFactory
 from .factories import SubscriberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def topics():
-    return Topic.objects.create(name="Markets", slug="markets"), Topic.objects.create(name="Policy", slug="policy")
 
 
 @pytest.fixture

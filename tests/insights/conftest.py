@@ -3,7 +3,7 @@
 import pytest
 from django.conf import settings
 
-from insights import services
+from insights import counting
 
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 PHONE_UA = (
@@ -12,17 +12,17 @@ PHONE_UA = (
 
 
 def redis_keys() -> list[bytes]:
-    client = services.redis_client()
-    return list(client.scan_iter(match=f"{services.PREFIX}:*")) if client is not None else []
+    client = counting.redis_client()
+    return list(client.scan_iter(match=f"{counting.PREFIX}:*")) if client is not None else []
 
 
 def _forget() -> None:
-    services.article_ids_forget()
-    services._salt_memo.clear()
+    counting.article_ids_forget()
+    counting._salt_memo.clear()
     if settings.REDIS_URL:
         keys = redis_keys()
         if keys:
-            services.redis_client().delete(*keys)
+            counting.redis_client().delete(*keys)
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article
+from insights.flushing import counters_flush
 from insights.models import ArticleDay, SiteDay, SourceDay, VisitorDay
 from insights.reports import report_rows
-from insights.services import counters_flush
 from tests.articles.factories import ArticleFactory
 
 from .conftest import PHONE_UA, beacon

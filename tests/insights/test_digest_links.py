@@ -5,10 +5,10 @@ from django.utils import timezone
 
 from digests.models import Digest
 from digests.services import digest_render
+from insights.flushing import counters_flush
 from insights.links import digest_article_url
 from insights.models import DigestClickDay
 from insights.reports import report_rows
-from insights.services import counters_flush
 from tests.articles.factories import ArticleFactory
 
 from .conftest import DESKTOP_UA

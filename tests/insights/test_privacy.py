@@ -7,9 +7,9 @@ import time_machine
 from django.apps import apps
 from django.utils import timezone
 
-from insights import services
+from insights import counting
+from insights.flushing import counters_flush
 from insights.models import ArticleDay, DailySalt, SiteDay, VisitorDay
-from insights.services import counters_flush
 from tests.articles.factories import ArticleFactory
 
 from .conftest import DESKTOP_UA, PHONE_UA, beacon, redis_keys
@@ -35,7 +35,7 @@ def _every_stored_value() -> list[bytes]:
 
 
 def _redis_contents() -> list[bytes]:
-    client = services.redis_client()
+    client = counting.redis_client()
     contents = []
     for key in redis_keys():
         contents.append(key)
@@ -73,8 +73,8 @@ def test_a_day_of_traffic_leaves_no_address_user_agent_or_lasting_identifier(cli
             assert VisitorDay.objects.count() == 8
             assert list(DailySalt.objects.values_list("day", flat=True)) == [day]
         else:
-            salt_key = services._key("salt", day.isoformat())
-            assert services.redis_client().expiretime(salt_key) == services._end_of_day(day)
+            salt_key = counting._key("salt", day.isoformat())
+            assert counting.redis_client().expiretime(salt_key) == counting._end_of_day(day)
             assert not VisitorDay.objects.exists() and not DailySalt.objects.exists()
         counters_flush()
         for secret in SECRETS:
@@ -86,7 +86,7 @@ def test_a_day_of_traffic_leaves_no_address_user_agent_or_lasting_identifier(cli
         assert not DailySalt.objects.exists()
         if counting_mode == "redis":
             # Only the old salt's key is left, expiring at its day's end by Redis's own clock.
-            assert redis_keys() == [services._key("salt", day.isoformat()).encode()]
+            assert redis_keys() == [counting._key("salt", day.isoformat()).encode()]
         # The aggregates stay.
         assert (ArticleDay.objects.get(day=day).views, ArticleDay.objects.get(day=day).visitors) == (8, 4)
         assert SiteDay.objects.get(day=day).visitors == 4
@@ -95,11 +95,11 @@ def test_a_day_of_traffic_leaves_no_address_user_agent_or_lasting_identifier(cli
 def test_a_new_day_gets_a_new_salt_and_new_visitors(client, counting_mode):
     article = ArticleFactory()
     with time_machine.travel(_day(0), tick=False):
-        first = services.daily_salt(timezone.localdate())
+        first = counting.daily_salt(timezone.localdate())
         beacon(client, article.get_absolute_url())
         counters_flush()
     with time_machine.travel(_day(1), tick=False):
-        second = services.daily_salt(timezone.localdate())
+        second = counting.daily_salt(timezone.localdate())
         beacon(client, article.get_absolute_url())
         counters_flush()
     assert first != second

@@ -13,15 +13,9 @@ from django.urls import reverse
 
 from newsletter.models import SignupRequest, Subscriber
 from newsletter.views import NEUTRAL_ANSWER
-from tests.integration import broker_at, celery_worker  # noqa: F401 - celery_worker is a fixture
+from tests.integration import ON_REAL_SERVICES, broker_at, celery_worker  # noqa: F401 - celery_worker is a fixture
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = ON_REAL_SERVICES
 
 PASSWORD = "a long and careful passphrase"
 # Production waits 60 s before queueing again what lost its task, sweeping every 30 s (a signup

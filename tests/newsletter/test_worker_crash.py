@@ -12,15 +12,9 @@ from django.test import Client
 
 from newsletter.models import SignupRequest, Subscriber, SubscriberMail
 from newsletter.tasks import subscriber_mail_send_task
-from tests.integration import start_worker, stop_celery
+from tests.integration import ON_REAL_SERVICES, start_worker, stop_celery
 
-pytestmark = [
-    pytest.mark.postgres,
-    pytest.mark.redis,
-    pytest.mark.worker,
-    pytest.mark.slow,
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = ON_REAL_SERVICES
 
 SIGNUPS = 200
 HELD = 3  # the worker is killed while sending this address's confirmation, mid-burst

@@ -9,18 +9,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def gunicorn_config(**env: str) -> dict[str, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--print-config", "vivold.wsgi"],
+def _output(*command: str, **env: str) -> str:
+    """What `command` prints, run in the project with `env` over this environment less its GUNICORN_ variables."""
+    return subprocess.run(
+        command,
         cwd=ROOT,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}, **env},
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
+    ).stdout
+
+
+def gunicorn_config(**env: str) -> dict[str, str]:
+    printed = _output(
+        sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--print-config", "vivold.wsgi", **env
     )
     settings = {}
-    for line in done.stdout.splitlines():
+    for line in printed.splitlines():
         name, _, value = line.partition("=")
         settings[name.strip()] = value.strip()
     return settings
@@ -40,17 +47,8 @@ def test_gevent_workers_from_the_core_count_with_keep_alive():
     assert config["reuse_port"] == "True"  # connections spread evenly between the workers
 
 
-def _python(code: str, **env: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("GUNICORN_")}, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout.split()
+def _python(code: str, **env: str) -> list[str]:
+    return _output(sys.executable, "-c", code, **env).split()
 
 
 def test_psycopg_waits_cooperate_with_gevent_in_the_web_server_and_celery_is_left_alone():
