@@ -15,12 +15,11 @@ from django.views.decorators.http import require_POST
 from core.security import CSPNonceMediaMixin
 
 from .images import ReencodedImageField, body_image_store
-from .models import Article, Author, PreviewLink, RelatedArticle, Topic
+from .models import Article, Author, PreviewLink, PublicationState, RelatedArticle, Topic
 from .previews import DEFAULT_DAYS, MAX_DAYS
 from .revisions import revision_changes
 from .services import article_revision_restore, preview_link_create, preview_links_revoke
 
-# The change form's publishing buttons: the name each submits, what it does.
 SAVE_AS_DRAFT, PUBLISH_NOW, SCHEDULE = "_save_as_draft", "_publish_now", "_schedule"
 PUBLISHING_ACTIONS = (SAVE_AS_DRAFT, PUBLISH_NOW, SCHEDULE)
 REVISIONS_SHOWN = 50
@@ -90,7 +89,7 @@ class ArticleAdminForm(forms.ModelForm):
 def publication_state_label(article: Article) -> str:
     """Draft, Published, or Scheduled with its time."""
     state = article.publication_state
-    if state == "Scheduled":
+    if state is PublicationState.SCHEDULED:
         return f"Scheduled · {date_filter(timezone.localtime(article.published_at), 'j M Y, H:i')}"
     return state
 
@@ -262,7 +261,7 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     @admin.action(description="Publish the selected articles now", permissions=["change"])
     def publish_now(self, request, queryset):
         now, count = timezone.now(), 0
-        for article in queryset.exclude(status=Article.Status.PUBLISHED, published_at__lte=now):
+        for article in queryset.unpublished(now=now):
             article.status, article.published_at = Article.Status.PUBLISHED, now
             article._history_user = request.user
             article.save()
@@ -272,7 +271,7 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
     @admin.action(description="Move the selected articles back to draft", permissions=["change"])
     def move_to_draft(self, request, queryset):
         count = 0
-        for article in queryset.exclude(status=Article.Status.DRAFT):
+        for article in queryset.scheduled_or_published():
             article.status = Article.Status.DRAFT
             article._history_user = request.user
             article.save()

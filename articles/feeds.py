@@ -14,6 +14,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, rfc3339_date
 from django.utils.html import escape
 
 from core.frontcache import add_tags
+from core.links import absolute_url
 
 from .models import Article, Topic
 from .purge import topic_listing_tag, topic_tag
@@ -22,13 +23,10 @@ FEED_LENGTH = 30
 _RELATIVE_URL = re.compile(r'(\s(?:src|href)=")/(?!/)')
 
 
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
-
-
 def body_for_feed(body: str) -> str:
     """The stored (sanitized) body with site-relative links and images made absolute."""
-    return _RELATIVE_URL.sub(lambda match: f"{match.group(1)}{settings.SITE_URL}/", body)
+    root = absolute_url("/")
+    return _RELATIVE_URL.sub(lambda match: f"{match.group(1)}{root}", body)
 
 
 class AtomWithContent(Atom1Feed):
@@ -55,10 +53,10 @@ class LatestArticlesFeed(Feed):
     author_name = settings.SITE_NAME
 
     def link(self) -> str:
-        return absolute(reverse("articles:home"))
+        return absolute_url(reverse("articles:home"))
 
     def feed_url(self) -> str:
-        return absolute(reverse("articles:feed"))
+        return absolute_url(reverse("articles:feed"))
 
     def items(self):
         return Article.objects.published().for_listing(with_body=True)[:FEED_LENGTH]
@@ -70,7 +68,7 @@ class LatestArticlesFeed(Feed):
         return escape(article.key_insights)  # the summary is HTML: text must not become markup
 
     def item_link(self, article: Article) -> str:
-        return absolute(article.get_absolute_url())
+        return absolute_url(article.get_absolute_url())
 
     def item_pubdate(self, article: Article):
         return article.published_at
@@ -92,7 +90,7 @@ class LatestArticlesRssFeed(LatestArticlesFeed):
     feed_type = RssWithContent
 
     def feed_url(self) -> str:
-        return absolute(reverse("articles:feed_rss"))
+        return absolute_url(reverse("articles:feed_rss"))
 
 
 class TopicFeed(LatestArticlesFeed):
@@ -108,10 +106,10 @@ class TopicFeed(LatestArticlesFeed):
         return topic.description or topic.name
 
     def link(self, topic: Topic) -> str:
-        return absolute(topic.get_absolute_url())
+        return absolute_url(topic.get_absolute_url())
 
     def feed_url(self, topic: Topic) -> str:
-        return absolute(reverse("articles:topic_feed", kwargs={"slug": topic.slug}))
+        return absolute_url(reverse("articles:topic_feed", kwargs={"slug": topic.slug}))
 
     def items(self, topic: Topic):
         return Article.objects.published().filter(topics=topic).for_listing(with_body=True)[:FEED_LENGTH]

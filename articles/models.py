@@ -2,6 +2,7 @@ import html
 import math
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from pathlib import PurePath
 
 from django.conf import settings
@@ -53,21 +54,52 @@ class Author(models.Model):
         return self.name
 
 
+class ArticleStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class PublicationState(StrEnum):
+    """Where an article stands for readers, in an editor's words."""
+
+    DRAFT = "Draft"
+    SCHEDULED = "Scheduled"
+    PUBLISHED = "Published"
+
+
+# What the status means, written once: the querysets below, the listing index and the
+# date constraint read these, and Article.publication_state_at() mirrors them in Python.
+IS_PUBLISHED = Q(status=ArticleStatus.PUBLISHED)  # due or scheduled
+IS_DRAFT = Q(status=ArticleStatus.DRAFT)
+
+
+def _due(now: datetime) -> Q:
+    return Q(published_at__lte=now) & IS_PUBLISHED
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self) -> "ArticleQuerySet":
         """Articles a reader may see: published, and due (a future date means scheduled)."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.filter(_due(timezone.now()))
+
+    def unpublished(self, *, now: datetime | None = None) -> "ArticleQuerySet":
+        """What published() leaves out (as of ``now``): drafts and scheduled pieces."""
+        return self.exclude(_due(now or timezone.now()))
 
     def scheduled(self) -> "ArticleQuerySet":
         """Published articles whose date is still to come."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=timezone.now())
+        return self.filter(Q(published_at__gt=timezone.now()) & IS_PUBLISHED)
 
     def drafts(self) -> "ArticleQuerySet":
-        return self.filter(status=Article.Status.DRAFT)
+        return self.filter(IS_DRAFT)
+
+    def scheduled_or_published(self) -> "ArticleQuerySet":
+        """Every article but the drafts, due or not."""
+        return self.exclude(IS_DRAFT)
 
     def dated_between(self, start: datetime, end: datetime) -> "ArticleQuerySet":
         """Published articles dated after ``start`` up to ``end``, due or scheduled."""
-        return self.filter(status=Article.Status.PUBLISHED, published_at__gt=start, published_at__lte=end)
+        return self.filter(Q(published_at__gt=start, published_at__lte=end) & IS_PUBLISHED)
 
     def next_due(self) -> datetime | None:
         """When the next scheduled article appears, or None."""
@@ -97,9 +129,7 @@ def hero_image_path(instance: "Article", filename: str) -> str:
 
 
 class Article(models.Model):
-    class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        PUBLISHED = "published", "Published"
+    Status = ArticleStatus
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
@@ -166,13 +196,11 @@ class Article(models.Model):
         indexes = [
             # Readers' listings: the newest published articles in order, and the
             # page count read from this index alone instead of the whole table.
-            models.Index(
-                fields=["-published_at", "-id"], condition=Q(status="published"), name="article_published_newest"
-            ),
+            models.Index(fields=["-published_at", "-id"], condition=IS_PUBLISHED, name="article_published_newest"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="draft") | Q(published_at__isnull=False),
+                condition=IS_DRAFT | Q(published_at__isnull=False),
                 name="article_published_has_date",
                 violation_error_message="A published article needs a publication date.",
             )
@@ -184,30 +212,31 @@ class Article(models.Model):
     def get_absolute_url(self) -> str:
         return route_url("articles:detail", self.slug)
 
-    @property
-    def publication_state(self) -> str:
-        """Draft, Scheduled or Published, as an editor says it."""
+    def publication_state_at(self, now: datetime) -> PublicationState:
+        """Which of drafts(), scheduled() and published() holds this row at ``now``:
+        the one reading of the status in Python, for a row already in memory."""
         if self.status != self.Status.PUBLISHED:
-            return "Draft"
-        return "Published" if self.is_live else "Scheduled"
+            return PublicationState.DRAFT
+        if self.published_at is not None and self.published_at <= now:
+            return PublicationState.PUBLISHED
+        return PublicationState.SCHEDULED
+
+    @property
+    def publication_state(self) -> PublicationState:
+        return self.publication_state_at(timezone.now())
 
     @property
     def is_live(self) -> bool:
-        return (
-            self.status == self.Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
+        """Whether a reader may see it now, as published() says."""
+        return self.publication_state is PublicationState.PUBLISHED
 
     def clean(self) -> None:
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self._publication_date_default()
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
             self.slug = slugify(self.title)[:200]
-        if self.status == self.Status.PUBLISHED and self.published_at is None:
-            self.published_at = timezone.now()
+        self._publication_date_default()
         # Sanitize on every save, not only through forms: imports and scripts
         # must not be able to store what the editor could not.
         self.body = self._meta.get_field("body").sanitize(self.body or "")
@@ -217,6 +246,12 @@ class Article(models.Model):
         super().save(*args, **kwargs)
         if self.hero_image:
             self.hero_image_variants_create()
+
+    def _publication_date_default(self) -> None:
+        """Published with no date means published now. Forms reach it through clean(),
+        before the date constraint is checked; code that saves without validating, through save()."""
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
 
     def hero_image_variants_create(self) -> None:
         """The hero image's narrower copies for cards and pages (kept if already there)."""

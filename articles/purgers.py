@@ -20,6 +20,7 @@ task that called it retries.
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -43,6 +44,15 @@ def _batches(tags: Sequence[str], size: int) -> Iterator[list[str]]:
         yield ordered[start : start + size]
 
 
+@contextmanager
+def _refusal_raised(who: str, *refusals: type[Exception]) -> Iterator[None]:
+    """A front cache's refusal (or silence) as PurgeError, so the task that called retries."""
+    try:
+        yield
+    except refusals as exc:
+        raise PurgeError(f"{who} did not take the purge: {exc}") from exc
+
+
 class NoPurger:
     def purge(self, tags: Sequence[str]) -> None:
         return None
@@ -60,11 +70,11 @@ class VarnishPurger:
         for url in self.urls:
             for batch in _batches(tags, self.batch):
                 request = urllib.request.Request(url, method="PURGE", headers={header: " ".join(batch)})  # noqa: S310 - our own setting
-                try:
-                    with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                        response.read()
-                except (urllib.error.URLError, OSError) as exc:
-                    raise PurgeError(f"Varnish at {url} did not take the purge: {exc}") from exc
+                with (
+                    _refusal_raised(f"Varnish at {url}", urllib.error.URLError, OSError),
+                    urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response,  # noqa: S310
+                ):
+                    response.read()
 
 
 @dataclass(frozen=True)
@@ -86,15 +96,13 @@ class FastlyPurger:
             api = PurgeApi(client)
             for batch in _batches(tags, self.batch):
                 options = {"fastly_soft_purge": 1} if self.soft else {}
-                try:
+                with _refusal_raised("Fastly", fastly.ApiException, OSError):
                     api.bulk_purge_tag(
                         self.service_id,
                         purge_response=PurgeResponse(surrogate_keys=batch),
                         _request_timeout=TIMEOUT_SECONDS,
                         **options,
                     )
-                except (fastly.ApiException, OSError) as exc:
-                    raise PurgeError(f"Fastly did not take the purge: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -113,10 +121,8 @@ class CloudflarePurger:
         )
         with client:
             for batch in _batches(tags, self.batch):
-                try:
+                with _refusal_raised("Cloudflare", cloudflare.APIError):
                     client.cache.purge(zone_id=self.zone_id, tags=batch)
-                except cloudflare.APIError as exc:
-                    raise PurgeError(f"Cloudflare did not take the purge: {exc}") from exc
 
 
 def purger_from_settings() -> Purger:

@@ -6,18 +6,12 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils.safestring import SafeString, mark_safe
 
-from core.links import route_url
+from core.links import absolute_url, route_url
 
 from .models import Article, Topic
 
 PUBLISHER_NAME = "Vivold Consulting"
 LOGO = "img/vivold-logo.png"
-
-
-def absolute_url(path_or_url: str) -> str:
-    if path_or_url.startswith(("http://", "https://")):
-        return path_or_url
-    return f"{settings.SITE_URL}{path_or_url}"
 
 
 def hero_image_url(article: Article) -> str:
@@ -26,7 +20,7 @@ def hero_image_url(article: Article) -> str:
 
 def json_ld_script(data: object) -> SafeString:
     # As Django's json_script: nothing in the data can close the element or start markup.
-    # (Three replace() calls: str.translate() with a table is forty times slower here.)
+    # Three replace() calls rather than str.translate(), which is far slower on this text.
     payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     payload = payload.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
     return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308 - escaped above

@@ -7,7 +7,6 @@ calls ``tags_purge`` itself.
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
-from django.utils import timezone
 
 from .models import Article, Author, RelatedArticle, Topic
 from .purge import (
@@ -21,25 +20,23 @@ from .purge import (
 )
 
 
-def _live(status: str | None, published_at) -> bool:
-    return status == Article.Status.PUBLISHED and published_at is not None and published_at <= timezone.now()
-
-
 def _article_before(sender, instance: Article, **kwargs) -> None:
     if not front_cache_enabled():
         return
-    before = Article.objects.filter(pk=instance.pk).values("status", "published_at").first() if instance.pk else None
-    instance._purge_before = before
+    instance._purge_before = (
+        Article.objects.filter(pk=instance.pk).only("status", "published_at").first() if instance.pk else None
+    )
 
 
 def _article_saved(sender, instance: Article, created: bool, **kwargs) -> None:
     if not front_cache_enabled():
         return
-    before = getattr(instance, "_purge_before", None) or {}
-    was_live = _live(before.get("status"), before.get("published_at"))
+    before = getattr(instance, "_purge_before", None)
+    was_live = before is not None and before.is_live
     if not (was_live or instance.is_live):
         return  # a draft or a scheduled piece: no reader sees it yet
-    listed = created or was_live != instance.is_live or before.get("published_at") != instance.published_at
+    published_before = before.published_at if before is not None else None
+    listed = created or was_live != instance.is_live or published_before != instance.published_at
     topic_ids = list(instance.topics.values_list("pk", flat=True)) if listed else []
     tags_purge(tags=article_change_tags(article_id=instance.pk, topic_ids=topic_ids, listed=listed))
 

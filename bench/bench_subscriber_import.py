@@ -45,14 +45,14 @@ def main() -> None:
     logging.getLogger("newsletter").setLevel(logging.WARNING)  # one log line per import call
     from django.db import connection
 
-    from newsletter import transfer
+    from newsletter import subscriber_csv
     from newsletter.models import Subscriber
     from newsletter.services import subscribers_import
 
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        rows = transfer.parse_csv(_csv(ROWS)).rows
+        rows = subscriber_csv.parse_csv(_csv(ROWS)).rows
 
         def per_row() -> None:  # the baseline: a transaction and a lookup for every row
             for row in rows:

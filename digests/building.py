@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
-from articles.models import Article
+from articles.models import Article, PublicationState
 from newsletter.models import Subscriber
 
 from .models import Digest
@@ -43,10 +43,10 @@ class EditionContents:
 
 def withheld_reason(article: Article, *, now: datetime | None = None) -> str | None:
     """Why this article may not be mailed now, or None when it may."""
-    now = now or timezone.now()
-    if article.status != Article.Status.PUBLISHED:
+    state = article.publication_state_at(now or timezone.now())
+    if state is PublicationState.DRAFT:
         return "it is a draft (not published, or unpublished after it was picked)"
-    if article.published_at is None or article.published_at > now:
+    if state is PublicationState.SCHEDULED:
         when = date_filter(timezone.localtime(article.published_at), "j F Y, H:i") if article.published_at else "later"
         return f"it is scheduled for {when} (not published yet, or moved later after it was picked)"
     return None
@@ -93,9 +93,7 @@ def edition_recipients(digest: Digest):
     live = Article.objects.published().filter(digests=digest)
     topic_ids = Article.topics.through.objects.filter(article__in=live).values("topic_id")
     chosen = Subscriber.topics.through.objects.filter(subscriber=OuterRef("pk"))
-    recipients = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).filter(
-        ~Exists(chosen) | Exists(chosen.filter(topic_id__in=topic_ids))
-    )
+    recipients = Subscriber.objects.active().filter(~Exists(chosen) | Exists(chosen.filter(topic_id__in=topic_ids)))
     if digest.kind == Digest.Kind.DIGEST:
         recipients = recipients.filter(cadence=digest.cadence)
     return recipients.filter(Exists(live))

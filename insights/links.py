@@ -8,7 +8,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
-from newsletter.emails import absolute
+from core.links import absolute_url as absolute
 
 SALT = "insights.digest-link"
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
-from . import chart, transfer
+from . import chart, subscriber_csv
 from .models import Subscriber
 from .services import subscriber_confirmation_request, subscriber_suppress, subscriber_unsubscribe, subscribers_import
 
@@ -25,7 +25,7 @@ def _has_nul(request: HttpRequest) -> bool:
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="CSV file",
-        help_text=f"Columns as in an export: {', '.join(transfer.COLUMNS)}. Only “email” is required.",
+        help_text=f"Columns as in an export: {', '.join(subscriber_csv.COLUMNS)}. Only “email” is required.",
     )
 
 
@@ -36,17 +36,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     search_fields = ["email", "email_normalized"]
     date_hierarchy = "created_at"
     list_per_page = 100
-    readonly_fields = [
-        "created_at",
-        "confirmed_at",
-        "unsubscribed_at",
-        "suppressed_at",
-        "confirmation_sent_at",
-        "consent_source",
-        "consent_ip",
-        "consent_at",
-        "mails",
-    ]
+    readonly_fields = [*Subscriber.RECORD_FIELDS, "mails"]
     filter_horizontal = ["topics"]
     actions = ["export_selected", "unsubscribe_selected", "suppress_selected"]
 
@@ -109,11 +99,9 @@ class SubscriberAdmin(admin.ModelAdmin):
         }
         return super().changelist_view(request, extra_context)
 
-    # CSV
-
     def _csv_response(self, subscribers: QuerySet[Subscriber]) -> StreamingHttpResponse:
         rows = subscribers.order_by("pk").prefetch_related("topics").iterator(chunk_size=2000)
-        response = StreamingHttpResponse(transfer.export_lines(rows), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(subscriber_csv.export_lines(rows), content_type="text/csv; charset=utf-8")
         filename = f"subscribers-{timezone.localdate():%Y-%m-%d}.csv"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
@@ -144,12 +132,9 @@ class SubscriberAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                if upload.size > transfer.MAX_IMPORT_BYTES:
-                    raise transfer.ImportFileError(
-                        f"The file is larger than {transfer.MAX_IMPORT_BYTES // (1024 * 1024)} MB."
-                    )
-                parsed = transfer.parse_csv(upload.read())
-            except transfer.ImportFileError as exc:
+                subscriber_csv.size_check(upload.size)
+                parsed = subscriber_csv.parse_csv(upload.read())
+            except subscriber_csv.ImportFileError as exc:
                 file_error = str(exc)
             else:
                 report = subscribers_import(rows=parsed.rows)

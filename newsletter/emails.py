@@ -13,21 +13,22 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from core.links import absolute_url
+
 from .models import Subscriber
 from .tokens import Purpose, make_token
 
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
+# The name digests/services.py imports; it goes once that module imports core.links itself.
+absolute = absolute_url
 
 
 def subscriber_links(subscriber: Subscriber) -> dict[str, str]:
     """The personal links every mail to this subscriber carries."""
     return {
-        "unsubscribe_url": absolute(
+        "unsubscribe_url": absolute_url(
             reverse("newsletter:unsubscribe", kwargs={"token": make_token(subscriber, Purpose.UNSUBSCRIBE)})
         ),
-        "preferences_url": absolute(
+        "preferences_url": absolute_url(
             reverse("newsletter:preferences", kwargs={"token": make_token(subscriber, Purpose.PREFERENCES)})
         ),
     }
@@ -72,31 +73,39 @@ def subscriber_message(
 
 
 def confirm_url(subscriber: Subscriber) -> str:
-    return absolute(reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)}))
+    return absolute_url(reverse("newsletter:confirm", kwargs={"token": make_token(subscriber, Purpose.CONFIRM)}))
 
 
 def confirmation_message(*, subscriber: Subscriber, connection=None) -> EmailMultiAlternatives:
     """The double opt-in mail: one link to confirm, nothing else to act on."""
-    links = subscriber_links(subscriber)
-    context = {"subscriber": subscriber, "confirm_url": confirm_url(subscriber), **links}
-    text, html = render_mail("newsletter/email/confirm", context)
-    return subscriber_message(
-        subscriber=subscriber,
+    return _mail_to(
+        subscriber,
+        template="newsletter/email/confirm",
         subject=f"Confirm your subscription to {settings.SITE_NAME}",
-        text=text,
-        html=html,
-        unsubscribe_url=links["unsubscribe_url"],
+        context={"confirm_url": confirm_url(subscriber)},
         connection=connection,
     )
 
 
 def welcome_message(*, subscriber: Subscriber, connection=None) -> EmailMultiAlternatives:
+    return _mail_to(
+        subscriber,
+        template="newsletter/email/welcome",
+        subject=f"Welcome to {settings.SITE_NAME}",
+        context={"home_url": absolute_url(reverse("articles:home"))},
+        connection=connection,
+    )
+
+
+def _mail_to(
+    subscriber: Subscriber, *, template: str, subject: str, context: dict, connection
+) -> EmailMultiAlternatives:
+    """One of the newsletter's own mails to this subscriber, with their personal links."""
     links = subscriber_links(subscriber)
-    context = {"subscriber": subscriber, "home_url": absolute(reverse("articles:home")), **links}
-    text, html = render_mail("newsletter/email/welcome", context)
+    text, html = render_mail(template, {"subscriber": subscriber, **context, **links})
     return subscriber_message(
         subscriber=subscriber,
-        subject=f"Welcome to {settings.SITE_NAME}",
+        subject=subject,
         text=text,
         html=html,
         unsubscribe_url=links["unsubscribe_url"],

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 from articles.models import Topic
 
@@ -44,6 +45,9 @@ class Subscriber(models.Model):
         WEEKLY = "weekly", "Weekly"
         DAILY = "daily", "Daily"
 
+    # Statuses a confirmation mail may go to: the person has to be able to confirm anew.
+    AWAITING_CONFIRMATION = (Status.PENDING, Status.UNSUBSCRIBED, Status.SUPPRESSED)
+
     email = models.EmailField(max_length=254, help_text="As the subscriber typed it.")
     email_normalized = models.CharField(max_length=254, unique=True, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -61,6 +65,20 @@ class Subscriber(models.Model):
     consent_ip = models.GenericIPAddressField(null=True, blank=True)
     consent_at = models.DateTimeField(null=True, blank=True)
     hard_bounces = models.PositiveSmallIntegerField(default=0)
+    # The counter stops at what its column holds; an import may carry no more.
+    HARD_BOUNCES_MAX = BaseDatabaseOperations.integer_field_ranges[hard_bounces.get_internal_type()][1]
+    # What signup and the state machine record, never typed in: the admin shows it read-only,
+    # the CSV carries it as it is.
+    RECORD_FIELDS = (
+        "created_at",
+        "confirmed_at",
+        "unsubscribed_at",
+        "suppressed_at",
+        "confirmation_sent_at",
+        "consent_source",
+        "consent_ip",
+        "consent_at",
+    )
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -124,9 +142,21 @@ class SignupRequest(models.Model):
         return f"Signup request {self.pk}"
 
 
+class SubscriberMailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (no longer wanted)"
+
+
+# Mails still to be sent, written once for the queryset and its index.
+OUTSTANDING = models.Q(status__in=[SubscriberMailStatus.QUEUED, SubscriberMailStatus.SENDING])
+
+
 class SubscriberMailQuerySet(models.QuerySet):
     def outstanding(self) -> "SubscriberMailQuerySet":
-        return self.filter(status__in=[SubscriberMail.Status.QUEUED, SubscriberMail.Status.SENDING])
+        return self.filter(OUTSTANDING)
 
 
 class SubscriberMail(models.Model):
@@ -141,12 +171,7 @@ class SubscriberMail(models.Model):
         CONFIRMATION = "confirmation", "Confirmation"
         WELCOME = "welcome", "Welcome"
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        SENDING = "sending", "Sending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped (no longer wanted)"
+    Status = SubscriberMailStatus
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="mails")
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -163,11 +188,7 @@ class SubscriberMail(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(
-                fields=["status", "due_at"],
-                condition=models.Q(status__in=["queued", "sending"]),
-                name="subscriber_mail_outstanding",
-            ),
+            models.Index(fields=["status", "due_at"], condition=OUTSTANDING, name="subscriber_mail_outstanding"),
         ]
 
     def __str__(self) -> str:

@@ -13,30 +13,25 @@ makes it active again.
 
 Signup: the form writes a SignupRequest and queues a task, the same work for every address;
 the task (signup_request_process) looks the address up and does the rest. Mail: every mail to
-a subscriber is a SubscriberMail row in the same transaction as the change that asks for it,
-sent by a task that claims the row, so it is sent once and never lost: the sweeper
-(subscriber_mails_sweep, from beat) queues again what a lost task or a dead worker left.
+a subscriber is a row of the mail ledger (newsletter/mail_ledger.py) in the same transaction
+as the change that asks for it, so it is sent once and never lost.
 """
 
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from articles.models import Topic
 
+# The send and the sweep are the ledger's; newsletter/tasks.py calls them as services.*.
+from .mail_ledger import subscriber_mail_queue, subscriber_mail_send, subscriber_mails_sweep, task_queue  # noqa: F401
 from .models import SignupRequest, Subscriber, SubscriberMail, normalize_email
-
-# The counter is a PositiveSmallIntegerField.
-HARD_BOUNCE_COUNT_MAX = 32767
-
-if TYPE_CHECKING:
-    from .transfer import ImportRow
+from .subscriber_csv import ImportRow
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +41,10 @@ logger = logging.getLogger(__name__)
 CONFIRMATION_RESEND_INTERVAL = timedelta(hours=1)
 LAPSED_RESEND_INTERVAL = timedelta(days=1)
 
-# Statuses a confirmation mail may go to: the person has to be able to confirm anew.
-AWAITING_CONFIRMATION = (Subscriber.Status.PENDING, Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.SUPPRESSED)
+
+def _request_record(*, email: str, cadence: str, source: str, ip: str | None) -> dict:
+    """How a request's address and consent are stored, on the request and on the subscriber."""
+    return {"email": email.strip(), "cadence": cadence, "consent_source": source[:500], "consent_ip": ip}
 
 
 def signup_request_create(
@@ -65,18 +62,15 @@ def signup_request_create(
     request waits in the database for the sweeper."""
     now = timezone.now()
     request = SignupRequest.objects.create(
-        email=email.strip(),
-        cadence=cadence,
+        **_request_record(email=email, cadence=cadence, source=source, ip=ip),
         topic_ids=[topic.pk for topic in topics],
-        consent_source=source[:500],
-        consent_ip=ip,
         origin_referrer=None if origin_referrer is None else origin_referrer[:120],
         created_at=now,
         queued_at=now,
     )
     from .tasks import signup_request_process_task
 
-    _queue(signup_request_process_task, request.pk)
+    task_queue(signup_request_process_task, request.pk)
     return request
 
 
@@ -132,10 +126,7 @@ def subscriber_create(
         try:
             with transaction.atomic():
                 subscriber = Subscriber.objects.create(
-                    email=email.strip(),
-                    cadence=cadence,
-                    consent_source=source[:500],
-                    consent_ip=ip,
+                    **_request_record(email=email, cadence=cadence, source=source, ip=ip),
                     consent_at=requested_at or now,
                     confirmation_sent_at=now,
                 )
@@ -169,7 +160,7 @@ def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
     )
     with transaction.atomic():
         claimed = (
-            Subscriber.objects.filter(pk=subscriber.pk, status__in=AWAITING_CONFIRMATION)
+            Subscriber.objects.filter(pk=subscriber.pk, status__in=Subscriber.AWAITING_CONFIRMATION)
             .filter(due)
             .update(confirmation_sent_at=now)
         )
@@ -180,162 +171,11 @@ def subscriber_confirmation_request(*, subscriber: Subscriber) -> bool:
     return bool(claimed)
 
 
-# ---------------------------------------------------------------------------
-# Mail to one subscriber: the ledger, the send, the sweeper
-
-
-class MailNotSent(Exception):
-    """The SMTP server did not take the mail; the row is queued again for `retry_in` seconds
-    from now, or failed for good when `final`. The message names the subscriber by id only."""
-
-    def __init__(self, message: str, *, retry_in: float, final: bool):
-        super().__init__(message)
-        self.retry_in = retry_in
-        self.final = final
-
-
-# Waits between tries of one mail after the SMTP server refused it or could not be reached.
-RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)
-
-
-def _queue(task, object_id: int) -> bool:
-    """Hand a task to the broker now. A broker that is down or hung costs the caller its short
-    socket timeout, never an error: the row stays in the database and the sweeper queues it."""
-    try:
-        task.delay(object_id)
-    except Exception:  # noqa: BLE001 - any broker failure: the database keeps the work
-        logger.warning("%s %s not queued (broker unavailable): the sweeper will queue it", task.name, object_id)
-        return False
-    return True
-
-
-def subscriber_mail_queue(*, subscriber: Subscriber, kind: str) -> SubscriberMail:
-    """Write a mail's ledger row and queue its task once the transaction commits."""
-    from .tasks import subscriber_mail_send_task
-
-    mail = SubscriberMail.objects.create(subscriber=subscriber, kind=kind, due_at=timezone.now())
-    transaction.on_commit(lambda: _queue(subscriber_mail_send_task, mail.pk))
-    return mail
-
-
-def _mail_message(mail: SubscriberMail):
-    """The message this row stands for, or None when it is no longer wanted."""
-    from .emails import confirmation_message, welcome_message
-
-    subscriber = mail.subscriber
-    if mail.kind == SubscriberMail.Kind.CONFIRMATION:
-        return confirmation_message(subscriber=subscriber) if subscriber.status in AWAITING_CONFIRMATION else None
-    return welcome_message(subscriber=subscriber) if subscriber.receives_mail else None
-
-
-def subscriber_mail_send(*, mail_id: int) -> bool:
-    """Send one ledger mail if it is still queued (called by the task). Returns whether it was sent.
-
-    The claim is one UPDATE (queued → sending), so of two tasks for one row only one sends; the
-    row is marked sent as soon as the server accepted the mail, so a crash repeats at most the
-    mail in flight. Raises MailNotSent after an SMTP or network error (the row is queued again).
-    """
-    import smtplib
-
-    now = timezone.now()
-    claimed = SubscriberMail.objects.filter(pk=mail_id, status=SubscriberMail.Status.QUEUED).update(
-        status=SubscriberMail.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
-    )
-    if not claimed:
-        return False  # sent already, or in another worker's hands
-    mail = SubscriberMail.objects.select_related("subscriber").get(pk=mail_id)
-    holding = SubscriberMail.objects.filter(pk=mail_id, status=SubscriberMail.Status.SENDING)
-    message = _mail_message(mail)
-    if message is None:
-        holding.update(status=SubscriberMail.Status.SKIPPED)
-        return False
-    try:
-        message.send()
-    except (smtplib.SMTPException, OSError) as exc:
-        error = f"{type(exc).__name__} while mailing subscriber {mail.subscriber_id}"
-    else:
-        holding.update(status=SubscriberMail.Status.SENT, sent_at=timezone.now())
-        logger.info("%s mail sent to subscriber %s", mail.get_kind_display(), mail.subscriber_id)
-        return True
-    # Outside the except block, so the SMTP error (which may quote the address) is not chained.
-    final = mail.attempts > len(RETRY_DELAYS)
-    retry_in = 0 if final else RETRY_DELAYS[mail.attempts - 1]
-    if final:
-        holding.update(status=SubscriberMail.Status.FAILED, last_error=error[:200])
-    else:
-        holding.update(
-            status=SubscriberMail.Status.QUEUED,
-            due_at=timezone.now() + timedelta(seconds=retry_in),
-            claimed_at=None,
-            last_error=error[:200],
-        )
-    raise MailNotSent(error, retry_in=retry_in, final=final)
-
-
-def _queue_all(task, ids: list[int]) -> int:
-    queued = 0
-    for pk in ids:
-        if not _queue(task, pk):
-            break  # the broker is down: the rest waits for the next sweep
-        queued += 1
-    return queued
-
-
-SWEEP_BATCH = 500
-
-
-def subscriber_mails_sweep(*, now=None) -> dict[str, int]:
-    """Queue again what lost its task: signup requests and queued mails that waited longer than
-    NEWSLETTER_QUEUE_STALE_SECONDS (the broker was down, or the task died with a worker), and
-    mails claimed longer than NEWSLETTER_CLAIM_TIMEOUT_SECONDS ago and never marked (their
-    worker died while sending). Beat runs it every NEWSLETTER_SWEEP_SECONDS. A task queued
-    twice is harmless: each claims its row first. Returns how many of each were queued.
-    """
-    from .tasks import signup_request_process_task, subscriber_mail_send_task
-
-    now = now or timezone.now()
-    stale = timedelta(seconds=settings.NEWSLETTER_QUEUE_STALE_SECONDS)
-    Status = SubscriberMail.Status
-    counts = {"requests": 0, "mails": 0}
-    reclaimed = list(
-        SubscriberMail.objects.filter(
-            status=Status.SENDING, claimed_at__lt=now - timedelta(seconds=settings.NEWSLETTER_CLAIM_TIMEOUT_SECONDS)
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    if reclaimed:
-        SubscriberMail.objects.filter(pk__in=reclaimed, status=Status.SENDING).update(
-            status=Status.QUEUED, due_at=now, claimed_at=None, last_error="claimed by a worker that stopped"
-        )
-        logger.warning("%s subscriber mails were claimed by a worker that stopped: queued again", len(reclaimed))
-        counts["mails"] += _queue_all(subscriber_mail_send_task, reclaimed)
-    for model, stamp, task, key, extra in (
-        (SignupRequest, "queued_at", signup_request_process_task, "requests", {}),
-        (SubscriberMail, "due_at", subscriber_mail_send_task, "mails", {"status": Status.QUEUED}),
-    ):
-        # Due once it has waited `stale`, and then as long again as it had waited when last
-        # queued (twice the wait each time): a long backlog in the broker is not multiplied.
-        next_at = ExpressionWrapper(F(stamp) + (F(stamp) - F("created_at")), output_field=DateTimeField())
-        ids = list(
-            model.objects.filter(**extra, **{f"{stamp}__lte": now - stale})
-            .alias(next_at=next_at)
-            .filter(next_at__lte=now)
-            .order_by(stamp)
-            .values_list("pk", flat=True)[:SWEEP_BATCH]
-        )
-        if ids:
-            # Stamped first: a row is not queued again at the next sweep, even if the broker fails now.
-            model.objects.filter(pk__in=ids).update(**{stamp: now})
-            counts[key] += _queue_all(task, ids)
-    if counts["requests"] or counts["mails"]:
-        logger.info("Sweeper queued %s signup requests and %s subscriber mails again", *counts.values())
-    return counts
-
-
 def subscriber_confirm(*, subscriber: Subscriber) -> Subscriber:
     """Pending, unsubscribed or suppressed to active, with a welcome mail. Confirming twice is harmless."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-        if subscriber.status != Subscriber.Status.ACTIVE:
+        if not subscriber.receives_mail:
             subscriber.status = Subscriber.Status.ACTIVE
             subscriber.confirmed_at = timezone.now()
             subscriber.hard_bounces = 0
@@ -368,7 +208,7 @@ def subscriber_suppress(*, subscriber: Subscriber, hard_bounce: bool = False) ->
         if subscriber.status == Subscriber.Status.SUPPRESSED:
             return subscriber  # a replayed report changes nothing more
         if hard_bounce:
-            subscriber.hard_bounces = min(subscriber.hard_bounces + 1, HARD_BOUNCE_COUNT_MAX)
+            subscriber.hard_bounces = min(subscriber.hard_bounces + 1, Subscriber.HARD_BOUNCES_MAX)
         subscriber.status = Subscriber.Status.SUPPRESSED
         subscriber.suppressed_at = timezone.now()
         subscriber.save(update_fields=["status", "suppressed_at", "hard_bounces"])
@@ -380,7 +220,7 @@ def subscriber_record_hard_bounce(*, subscriber_id: int) -> None:
     """Count a permanent refusal; after DIGEST_HARD_BOUNCE_LIMIT of them the address gets
     no more mail. Two updates, no lock: workers record bounces while others send."""
     limit = settings.DIGEST_HARD_BOUNCE_LIMIT
-    Subscriber.objects.filter(pk=subscriber_id, hard_bounces__lt=HARD_BOUNCE_COUNT_MAX).update(
+    Subscriber.objects.filter(pk=subscriber_id, hard_bounces__lt=Subscriber.HARD_BOUNCES_MAX).update(
         hard_bounces=F("hard_bounces") + 1
     )
     suppressed = Subscriber.objects.filter(
@@ -402,7 +242,7 @@ def subscriber_update_preferences(*, subscriber: Subscriber, cadence: str, topic
     return subscriber
 
 
-def _import_row(row: "ImportRow", existing: Subscriber | None, report: "ImportReport") -> None:
+def _import_row(row: ImportRow, existing: Subscriber | None, report: "ImportReport") -> None:
     values = dict(row.values)
     created_at = values.pop("created_at", None)
     subscriber = existing or Subscriber()
@@ -436,7 +276,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
 
 
-def subscribers_import(*, rows: "list[ImportRow]") -> ImportReport:
+def subscribers_import(*, rows: list[ImportRow]) -> ImportReport:
     """Create or update one subscriber per checked CSV row, matched by address; each row whole or not at all.
 
     An import moves subscribers with their status and consent record: it sends no mail.

@@ -10,8 +10,8 @@ the second time.
 from celery import shared_task
 
 from . import services
+from .mail_ledger import RETRY_DELAYS, MailNotSent  # noqa: F401 - RETRY_DELAYS is read by tests and docs
 from .models import SubscriberMail
-from .services import RETRY_DELAYS, MailNotSent  # noqa: F401 - RETRY_DELAYS is read by tests and docs
 
 
 class MailDeliveryError(Exception):

@@ -105,16 +105,21 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     return redirect("newsletter:subscribed")
 
 
-def _subscriber_from(token: str, purpose: Purpose, *, allow_expired: bool = False) -> Subscriber | None:
+def _subscriber_from(token: str, purpose: Purpose) -> Subscriber | None:
+    """Whom a genuine link names, or None. Raises TokenExpired for a genuine link that is too old."""
     try:
         subscriber_id = read_token(token, purpose)
-    except TokenExpired as expired:
-        if not allow_expired:
-            raise
-        subscriber_id = expired.subscriber_id
     except TokenInvalid:
         return None
     return Subscriber.objects.filter(pk=subscriber_id).first()
+
+
+def _subscriber_from_any_age(token: str, purpose: Purpose) -> Subscriber | None:
+    """Whom a genuine link names, however old it is, or None."""
+    try:
+        return _subscriber_from(token, purpose)
+    except TokenExpired as expired:
+        return Subscriber.objects.filter(pk=expired.subscriber_id).first()
 
 
 def _bad_link(request: HttpRequest) -> HttpResponse:
@@ -139,7 +144,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         except Subscriber.DoesNotExist:  # deleted since the link was read
             return _bad_link(request)
         signup_confirmed_count(subscriber=subscriber)
-    elif subscriber.status != Subscriber.Status.ACTIVE:
+    elif not subscriber.receives_mail:
         # A link scanner's GET changes nothing: the person presses the button.
         return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
     return render(request, "newsletter/confirmed.html", {"subscriber": subscriber})
@@ -155,10 +160,7 @@ def _issued_before_stop(subscriber: Subscriber, token: str) -> bool:
 @require_POST
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     """From an expired confirmation link: mail a fresh one (at most one an hour per address)."""
-    try:
-        subscriber = _subscriber_from(token, Purpose.CONFIRM, allow_expired=True)
-    except TokenExpired:  # pragma: no cover - allow_expired catches it
-        subscriber = None
+    subscriber = _subscriber_from_any_age(token, Purpose.CONFIRM)
     if subscriber is None:
         return _bad_link(request)
     ip = client_ip(request)
@@ -173,10 +175,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     # An expired but genuine link still unsubscribes: stopping mail must never fail.
-    try:
-        subscriber = _subscriber_from(token, Purpose.UNSUBSCRIBE, allow_expired=True)
-    except TokenExpired:  # pragma: no cover - allow_expired catches it
-        subscriber = None
+    subscriber = _subscriber_from_any_age(token, Purpose.UNSUBSCRIBE)
     if subscriber is None:
         return _bad_link(request)
     if request.method == "POST":

@@ -231,12 +231,12 @@ CELERY_BEAT_SCHEDULE = beat_schedule(
 # Reader insights: with Redis, each web process sends its beacons' counts in one round trip
 # this often (0: one round trip per beacon, as the tests do).
 INSIGHTS_BATCH_SECONDS = env.float("INSIGHTS_BATCH_SECONDS", default=0.25)
-# Subscriber mail (newsletter.services.subscriber_mails_sweep): a signup or queued mail waiting
+# Subscriber mail (newsletter.mail_ledger.subscriber_mails_sweep): a signup or queued mail waiting
 # this long lost its task and is queued again; a mail claimed this long ago and never marked lost
 # its worker. With a sweep every 30 s, a signup made while Redis was down goes out within 90 s.
 NEWSLETTER_QUEUE_STALE_SECONDS = env.float("NEWSLETTER_QUEUE_STALE_SECONDS", default=60.0)
 NEWSLETTER_CLAIM_TIMEOUT_SECONDS = env.float("NEWSLETTER_CLAIM_TIMEOUT_SECONDS", default=120.0)
-# A subscriber CSV with more rows is refused whole (newsletter/transfer.py): this many finish well
+# A subscriber CSV with more rows is refused whole (newsletter/subscriber_csv.py): this many finish well
 # inside a web worker's timeout (docs/benchmarks.md); a longer list goes in several files.
 NEWSLETTER_IMPORT_MAX_ROWS = 10_000
 # Digest delivery: rows claimed per batch (one SMTP connection each), parallel delivery tasks per

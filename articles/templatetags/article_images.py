@@ -5,7 +5,7 @@ from django.utils.html import format_html
 
 from articles.images import stored_image
 from articles.models import Article
-from articles.seo import absolute_url
+from core.links import absolute_url
 
 register = template.Library()
 

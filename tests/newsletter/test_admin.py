@@ -12,7 +12,7 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from newsletter import chart, transfer
+from newsletter import chart, subscriber_csv
 from newsletter.models import Subscriber
 from tests.articles.factories import TopicFactory
 from tests.html import soup
@@ -114,7 +114,7 @@ def test_csv_round_trip_is_lossless(editor, varied):
     before = state()
     text = export(editor)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == transfer.COLUMNS and len(rows) == 9
+    assert rows[0] == subscriber_csv.COLUMNS and len(rows) == 9
     # Nothing a spreadsheet would run as a formula.
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     Subscriber.objects.all().delete()

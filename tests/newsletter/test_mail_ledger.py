@@ -12,8 +12,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from newsletter.mail_ledger import subscriber_mails_sweep
 from newsletter.models import SignupRequest, Subscriber, SubscriberMail
-from newsletter.services import subscriber_mails_sweep
 
 from .factories import SubscriberFactory
 

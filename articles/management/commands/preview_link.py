@@ -1,9 +1,9 @@
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from articles.models import Article
 from articles.previews import DEFAULT_DAYS, MAX_DAYS
 from articles.services import preview_link_create, preview_links_revoke
+from core.links import absolute_url
 
 
 class Command(BaseCommand):
@@ -32,5 +32,5 @@ class Command(BaseCommand):
         link = preview_link_create(article=article, days=days)
         if article.is_live:
             self.stderr.write(f"“{article}” is published: the link leads to its public page.")
-        self.stdout.write(f"{settings.SITE_URL}{link.get_absolute_url()}")
+        self.stdout.write(absolute_url(link.get_absolute_url()))
         self.stderr.write(f"Works until {link.expires_at:%Y-%m-%d %H:%M} UTC; revoke with --revoke.")
