@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from core.links import absolute_url
+
 
 def site(request):
     # Paginated listings are distinct pages: their canonical link keeps ?page=N (N > 1), nothing else.
@@ -8,5 +10,5 @@ def site(request):
     return {
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
-        "canonical_url": f"{settings.SITE_URL}{request.path}{query}",
+        "canonical_url": absolute_url(f"{request.path}{query}"),
     }

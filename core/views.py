@@ -10,6 +10,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views import static
 from django.views.decorators.cache import never_cache
 
+from core.links import absolute_url
 from core.outage import database_unavailable, unavailable_response
 
 # Uploads are re-encoded into one of these (articles/images.py); nothing else is served.
@@ -70,7 +71,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     private = ["admin:index", "newsletter:confirm", "newsletter:unsubscribe", "newsletter:preferences"]
     lines = ["User-agent: *"]
     lines += [f"Disallow: {_url_prefix(name)}" for name in private]
-    lines += ["", f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}", ""]
+    lines += ["", f"Sitemap: {absolute_url(reverse('sitemap'))}", ""]
     return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 

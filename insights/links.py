@@ -8,7 +8,7 @@ from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 
-from core.links import absolute_url as absolute
+from core.links import absolute_url
 
 SALT = "insights.digest-link"
 
@@ -20,7 +20,7 @@ def _signature(digest_id: int, slug: str) -> str:
 def digest_article_url(*, digest_id: int, slug: str) -> str:
     """The absolute address a digest's link to an article goes through."""
     path = reverse("insights:digest_link", kwargs={"digest_id": digest_id, "slug": slug})
-    return absolute(f"{path}?s={_signature(digest_id, slug)}")
+    return absolute_url(f"{path}?s={_signature(digest_id, slug)}")
 
 
 def digest_link_valid(*, digest_id: int, slug: str, signature: str) -> bool:
