@@ -32,11 +32,9 @@ THREADS = int(os.environ.get("DIGEST_BENCH_THREADS", "4"))
 WORKER_LOG = Path(tempfile.gettempdir()) / "vivold-bench-digest-workers.log"
 
 
-# ---------------------------------------------------------------------------
-# The SMTP sink: just enough ESMTP for smtplib, counting recipients of accepted mails.
-
-
 class _SinkProtocol(asyncio.Protocol):
+    """Just enough ESMTP for smtplib, counting the recipients of accepted mails."""
+
     def __init__(self, counts: Counter):
         self.counts = counts
         self.buffer = b""
@@ -126,10 +124,6 @@ class Sink:
     def stop(self) -> None:
         self.ask("stop")
         self.process.join(5)
-
-
-# ---------------------------------------------------------------------------
-# Database, workers, the run
 
 
 def _admin_url(url: str) -> tuple[str, str]:
@@ -262,7 +256,7 @@ def _child() -> None:
     from django.utils import timezone
 
     from articles.models import Article, Author, Topic
-    from digests.services import digest_slot
+    from digests.building import digest_slot
 
     size = int(os.environ.get("DIGEST_BENCH_SUBSCRIBERS", "100000"))
     workers = int(os.environ.get("DIGEST_BENCH_WORKERS", os.cpu_count() or 2))

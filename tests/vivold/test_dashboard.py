@@ -8,8 +8,8 @@ import time_machine
 from django.urls import reverse
 
 from articles.models import Article
+from digests.building import digest_build
 from digests.models import Digest
-from digests.services import digest_build
 from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
 from tests.html import soup
