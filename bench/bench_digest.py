@@ -256,7 +256,7 @@ def _child() -> None:
     from django.utils import timezone
 
     from articles.models import Article, Author, Topic
-    from digests.services import digest_slot
+    from digests.building import digest_slot
 
     size = int(os.environ.get("DIGEST_BENCH_SUBSCRIBERS", "100000"))
     workers = int(os.environ.get("DIGEST_BENCH_WORKERS", os.cpu_count() or 2))

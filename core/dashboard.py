@@ -9,8 +9,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from articles.models import Article
+from digests.building import PERIOD, digest_slot
 from digests.models import Digest
-from digests.services import PERIOD, digest_slot
 from newsletter.models import Subscriber
 
 LISTED = 8  # drafts and latest published shown; every scheduled piece is shown

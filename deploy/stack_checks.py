@@ -206,7 +206,7 @@ def check_signup(stack: Stack, checks: Checks) -> None:
 DIGEST_ARTICLE = """
 from datetime import timedelta
 from articles.models import Article, Author, Topic
-from digests.services import digest_slot
+from digests.building import digest_slot
 article, _ = Article.objects.update_or_create(
     slug="stack-test-dispatch",
     defaults=dict(

@@ -18,15 +18,20 @@ from django.views.decorators.http import require_POST
 from articles.models import Article
 from newsletter.models import Subscriber
 
-from .building import NothingToSend, article_edition_create, edition_contents, withheld_reason
+from .building import (
+    PERIOD,
+    NothingToSend,
+    article_edition_create,
+    digest_slot,
+    edition_contents,
+    edition_recipients,
+    withheld_reason,
+)
 from .models import Delivery, Digest
-from .services import PERIOD, digest_preview, digest_recipients, digest_send, digest_send_test, digest_slot
+from .rendering import digest_preview
+from .services import digest_send, digest_send_test
 
 STATUS_FIELDS = ["status", "recipients_count", "sent_count", "failed_count", "started_at", "sent_at"]
-
-
-# ---------------------------------------------------------------------------
-# Pickers: the admin's autocomplete, limited to what may be mailed
 
 
 class PublishedArticleSearch(AutocompleteJsonView):
@@ -132,9 +137,6 @@ class PreviewForm(forms.Form):
         label="Subscriber",
         help_text="Type part of an address.",
     )
-
-
-# ---------------------------------------------------------------------------
 
 
 @admin.register(Digest)
@@ -308,7 +310,7 @@ class DigestAdmin(admin.ModelAdmin):
             title=f"Send “{digest}” now?",
             articles=contents.articles,
             withheld=contents.withheld,
-            recipients=digest_recipients(digest).count() if contents.articles else 0,
+            recipients=edition_recipients(digest).count() if contents.articles else 0,
         )
         return TemplateResponse(request, "admin/digests/digest/send_now.html", context)
 

@@ -1,4 +1,4 @@
-"""What goes into an edition, checked when it is built, previewed and sent.
+"""Editions: when each cadence's is due, what goes into it and who gets it.
 
 An edition's articles are whatever was put in it (by the schedule, an editor or code):
 the relation holds no rule. Every mail, preview, test and archive page reads them
@@ -8,8 +8,10 @@ later, unpublished or moved to a later date after it was picked goes out to nobo
 """
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.template.defaultfilters import date as date_filter
@@ -20,9 +22,17 @@ from newsletter.models import Subscriber
 
 from .models import Digest
 
+SEND_HOUR = 7  # local time of the site, for both cadences
+PERIOD = {Subscriber.Cadence.DAILY: timedelta(days=1), Subscriber.Cadence.WEEKLY: timedelta(days=7)}
+
 
 class NothingToSend(ValueError):
     """None of the edition's articles may go out now."""
+
+    @classmethod
+    def because(cls, withheld: "list[Withheld]") -> "NothingToSend":
+        reasons = "; ".join(f"“{w.title}”: {w.reason}" for w in withheld)
+        return cls("Nothing to send: this edition has no published article" + (f" ({reasons})." if reasons else "."))
 
 
 @dataclass(frozen=True)
@@ -129,3 +139,72 @@ def article_edition_create(*, article: Article, intro: str = "") -> tuple[Digest
         # Someone created it a moment ago.
         return Digest.objects.get(kind=Digest.Kind.ARTICLE, article=article), False
     return edition, True
+
+
+def digest_slot(*, cadence: str, now: datetime | None = None) -> datetime:
+    """The scheduled send time of the edition due at `now`: the latest 07:00 (daily) or
+    Monday 07:00 (weekly) in the site's time zone that is not after `now`."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    local = timezone.localtime(now or timezone.now(), zone)
+    slot = local.replace(hour=SEND_HOUR, minute=0, second=0, microsecond=0)
+    if slot > local:
+        slot -= timedelta(days=1)
+    if cadence == Subscriber.Cadence.WEEKLY:
+        slot -= timedelta(days=slot.weekday())
+    # Rebuild from the wall-clock date so a DST change in between keeps 07:00 local.
+    return datetime(slot.year, slot.month, slot.day, SEND_HOUR, tzinfo=zone)
+
+
+def digest_default_subject(*, cadence: str, period_end: datetime, count: int) -> str:
+    day = date_filter(timezone.localtime(period_end), "j F Y")
+    label = "Weekly" if cadence == Subscriber.Cadence.WEEKLY else "Daily"
+    noun = "insight" if count == 1 else "insights"
+    return f"Vivold {label}: {count} new {noun} · {day}"
+
+
+def digest_build(*, cadence: str, now: datetime | None = None) -> Digest | None:
+    """The edition due now for this cadence, created if need be; None when the period is empty.
+
+    Calling it again for the same slot returns the same edition (one per cadence and
+    period, enforced by a unique constraint). An edition an editor prepared for the slot
+    (status draft or scheduled, with an intro) is used and filled with the period's articles.
+    """
+    slot = digest_slot(cadence=cadence, now=now)
+    with transaction.atomic():
+        digest = (
+            Digest.objects.select_for_update().filter(kind=Digest.Kind.DIGEST, cadence=cadence, period_end=slot).first()
+        )
+        if digest is not None and digest.status in (Digest.Status.SENDING, Digest.Status.SENT):
+            return digest
+        previous = Digest.objects.previous_edition(cadence=cadence, before=slot)
+        start = previous.period_end if previous else slot - PERIOD[cadence]
+        articles = list(
+            Article.objects.published()
+            .filter(published_at__gt=start, published_at__lte=slot)
+            .order_by("-published_at", "-pk")
+            .values_list("pk", flat=True)
+        )
+        if not articles and not (digest and digest.articles.exists()):
+            return None
+        if digest is None:
+            try:
+                with transaction.atomic():
+                    digest = Digest.objects.create(
+                        cadence=cadence,
+                        period_start=start,
+                        period_end=slot,
+                        subject=digest_default_subject(cadence=cadence, period_end=slot, count=len(articles)),
+                        status=Digest.Status.SCHEDULED,
+                    )
+            except IntegrityError:
+                # Another run built this edition a moment ago (one per cadence and period).
+                return Digest.objects.get(kind=Digest.Kind.DIGEST, cadence=cadence, period_end=slot)
+        else:
+            digest.period_start = start
+            digest.status = Digest.Status.SCHEDULED
+            if not digest.subject:
+                digest.subject = digest_default_subject(cadence=cadence, period_end=slot, count=len(articles))
+            digest.save(update_fields=["period_start", "status", "subject"])
+        if not digest.articles.exists():
+            digest.articles.set(articles)
+    return digest

@@ -1,4 +1,4 @@
-"""Thin Celery tasks around digests.services.
+"""Thin Celery tasks around the digest services and delivery.
 
 Beat starts `digests_due_send_task` at 07:00 (daily) and Monday 07:00 (weekly) and
 `deliveries_reclaim_task` every minute. Delivery lanes run for a bounded time and
@@ -7,17 +7,19 @@ and two editions going out together share the workers.
 """
 
 import time
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from .delivery import DeliveryOutcome, TemporaryFailure, deliveries_reclaim, deliveries_send, next_retry_in, retry_delay
 from .models import Digest
+from .services import digests_due_send
 
 
 @shared_task(ignore_result=True)
 def digests_due_send_task(cadence: str) -> int | None:
-    digest = services.digests_due_send(cadence=cadence)
+    digest = digests_due_send(cadence=cadence)
     return digest.pk if digest else None
 
 
@@ -25,27 +27,19 @@ def digests_due_send_task(cadence: str) -> int | None:
 def deliveries_send_task(self, digest_id: int) -> str:
     digest = Digest.objects.filter(pk=digest_id, status=Digest.Status.SENDING).first()
     if digest is None:
-        return "done"
-    deadline = None if self.request.is_eager else time.monotonic() + settings.DIGEST_LANE_SECONDS
+        return DeliveryOutcome.DONE
     try:
-        outcome = services.deliveries_send(digest=digest, deadline=deadline)
-    except services.TemporaryFailure as error:
-        if self.request.is_eager and self.request.retries >= 3:
-            raise
-        raise self.retry(exc=error, countdown=services.retry_delay(self.request.retries)) from error
-    if outcome == "more":
+        outcome = deliveries_send(digest=digest, deadline=time.monotonic() + settings.DIGEST_LANE_SECONDS)
+    except TemporaryFailure as error:
+        raise self.retry(exc=error, countdown=retry_delay(self.request.retries)) from error
+    if outcome is DeliveryOutcome.MORE:
         deliveries_send_task.delay(digest_id)
-    elif outcome == "waiting":
-        if self.request.is_eager:
-            time.sleep(services.next_retry_in(digest=digest))
-            return deliveries_send_task(digest_id)
-        deliveries_send_task.apply_async((digest_id,), countdown=services.next_retry_in(digest=digest) + 0.1)
+    elif outcome is DeliveryOutcome.WAITING:
+        deliveries_send_task.apply_async((digest_id,), countdown=next_retry_in(digest=digest) + 0.1)
     return outcome
 
 
 @shared_task(ignore_result=True)
 def deliveries_reclaim_task(older_than_seconds: float | None = None) -> list[int]:
-    from datetime import timedelta
-
     older_than = None if older_than_seconds is None else timedelta(seconds=older_than_seconds)
-    return services.deliveries_reclaim(older_than=older_than)
+    return deliveries_reclaim(older_than=older_than)

@@ -19,7 +19,6 @@ from .models import Subscriber
 from .tokens import Purpose, make_token
 
 # The name digests/services.py imports; it goes once that module imports core.links itself.
-absolute = absolute_url
 
 
 def subscriber_links(subscriber: Subscriber) -> dict[str, str]:

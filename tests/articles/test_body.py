@@ -16,7 +16,7 @@ from PIL import Image
 
 from articles.images import body_image_store, image_reencode
 from digests.models import Digest
-from digests.services import digest_render
+from digests.rendering import digest_render
 from tests.articles.factories import ArticleFactory, TopicFactory
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from articles.models import Article
 from core.dashboard import newsroom_dashboard
+from digests.building import digest_build
 from digests.models import Digest
-from digests.services import digest_build
 from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
 from tests.html import soup

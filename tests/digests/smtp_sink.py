@@ -23,6 +23,7 @@ class SinkHandler:
         self.refuse_until: float | None = None
         self.refused = 0
         self.hard_fail: set[str] = set()  # addresses answered 550 at RCPT
+        self.defer: dict[str, int] = {}  # addresses answered 451 at RCPT, this many more times
         self.data_delay = 0.0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
@@ -44,6 +45,9 @@ class SinkHandler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.hard_fail:
             return "550 5.1.1 No such mailbox here"
+        if self.defer.get(address.lower(), 0) > 0:
+            self.defer[address.lower()] -= 1
+            return "451 4.2.0 Mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Topic
+from digests.building import digest_build, digest_slot
 from digests.models import Delivery, Digest
-from digests.services import digest_build, digest_send, digest_slot, digests_due_send
+from digests.services import digest_send, digests_due_send
 from digests.tasks import deliveries_reclaim_task
 from newsletter.models import Subscriber
 from newsletter.tokens import Purpose, read_token

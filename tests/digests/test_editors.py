@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Topic
+from digests.building import digest_slot
 from digests.models import Delivery, Digest
-from digests.services import digest_slot
 from tests.articles.factories import ArticleFactory
 
 from .factories import SubscriberFactory

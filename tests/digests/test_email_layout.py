@@ -10,7 +10,7 @@ from django.utils import timezone
 from articles.models import Topic
 from digests.building import article_edition_create
 from digests.models import Digest
-from digests.services import digest_preview
+from digests.rendering import digest_preview
 from newsletter.emails import confirmation_message, welcome_message
 from tests.articles.factories import ArticleFactory
 

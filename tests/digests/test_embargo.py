@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article, Topic
-from digests.building import NothingToSend, edition_contents
+from digests.building import NothingToSend, edition_contents, edition_recipients
 from digests.models import Delivery, Digest
-from digests.services import digest_preview, digest_recipients, digest_send, digest_send_test
+from digests.rendering import digest_preview
+from digests.services import digest_send, digest_send_test
 from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
 from tests.integration import celery_worker, smtp_sink  # noqa: F401 - fixtures
@@ -84,7 +85,7 @@ def test_nobody_is_a_recipient_for_an_embargoed_article_alone(edition, markets):
     Article.objects.get(slug="a-draft").topics.add(policy)
     SubscriberFactory(email="markets@example.com", topics=[markets])
     SubscriberFactory(email="policy@example.com", topics=[policy])  # only the draft is theirs
-    assert set(digest_recipients(edition).values_list("email", flat=True)) == {"markets@example.com"}
+    assert set(edition_recipients(edition).values_list("email", flat=True)) == {"markets@example.com"}
 
 
 @pytest.mark.django_db

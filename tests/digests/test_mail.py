@@ -10,15 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Topic
+from digests.delivery import deliveries_create, deliveries_reclaim
 from digests.models import Delivery, Digest
-from digests.services import (
-    DigestRenderer,
-    SerializedDigest,
-    deliveries_create,
-    deliveries_reclaim,
-    digest_message,
-    digest_preview,
-)
+from digests.rendering import DigestRenderer, digest_message, digest_preview
+from digests.services import digest_send
+from digests.smtp import SerializedDigest
 from newsletter.emails import subscriber_links
 from newsletter.models import Subscriber
 from newsletter.services import subscriber_record_hard_bounce
@@ -185,6 +181,25 @@ def test_sweeper_hands_back_stalled_rows_and_finishes(digest, mailoutbox, django
     digest.refresh_from_db()
     assert digest.status == Digest.Status.SENT and digest.sent_count == 1
     assert [m.to for m in mailoutbox] == [["stuck@example.com"]]
+
+
+def test_without_a_broker_the_edition_goes_out_after_commit_retries_included(
+    digest, smtp_sink, settings, django_capture_on_commit_callbacks
+):
+    # What `make run` does with no REDIS_URL: tasks run in-process, so nothing could wait for a retry later.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_sink.port
+    settings.DIGEST_RETRY_BASE_SECONDS = 0.05
+    SubscriberFactory(email="ann@example.com")
+    busy = SubscriberFactory(email="busy@example.com")
+    smtp_sink.handler.defer = {"busy@example.com": 1}
+    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SCHEDULED)
+    with django_capture_on_commit_callbacks(execute=True):
+        digest_send(digest=digest)
+    digest.refresh_from_db()
+    assert (digest.status, digest.sent_count) == (Digest.Status.SENT, 2)
+    assert smtp_sink.counts() == {"ann@example.com": 1, "busy@example.com": 1}
+    assert Delivery.objects.get(subscriber=busy).attempts == 2
 
 
 def test_sweeper_leaves_fresh_claims_alone(digest):

@@ -9,8 +9,8 @@ from celery.beat import ScheduleEntry
 from django.conf import settings
 
 from articles.models import Topic
+from digests.building import digest_slot
 from digests.models import Digest
-from digests.services import digest_slot
 from digests.tasks import digests_due_send_task
 from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory

@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from digests.building import NothingToSend, article_edition_create
+from digests.building import NothingToSend, article_edition_create, digest_build, digest_slot, edition_recipients
 from digests.models import Delivery, Digest
-from digests.services import digest_build, digest_recipients, digest_send, digest_slot
+from digests.services import digest_send
 from tests.articles.factories import ArticleFactory
 
 from .factories import SubscriberFactory
@@ -40,7 +40,7 @@ def test_one_edition_per_article_to_every_cadence_whose_topics_include_it(
     edition, created = article_edition_create(article=article, intro="Worth your time today.")
     assert created and edition.kind == Digest.Kind.ARTICLE and edition.status == Digest.Status.DRAFT
     assert list(edition.articles.all()) == [article] and edition.subject == "Grid outlook"
-    assert set(digest_recipients(edition).values_list("email", flat=True)) == {
+    assert set(edition_recipients(edition).values_list("email", flat=True)) == {
         "daily-markets@example.com",
         "weekly-markets@example.com",
         "weekly-all@example.com",

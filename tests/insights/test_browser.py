@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from digests.models import Digest
-from digests.services import digest_render
+from digests.rendering import digest_render
 from insights.models import SignupOrigin
 from insights.reports import insights_collect, last_days, report_rows, sources_of
 from tests.articles.factories import ArticleFactory

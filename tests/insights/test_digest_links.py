@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from digests.models import Digest
-from digests.services import digest_render
+from digests.rendering import digest_render
 from insights.flushing import counters_flush
 from insights.links import digest_article_url
 from insights.models import DigestClickDay

@@ -6,9 +6,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from tqdm import tqdm
 
-from digests.building import NothingToSend, edition_contents
+from digests.building import NothingToSend, digest_build, edition_contents, edition_recipients
 from digests.models import Delivery, Digest
-from digests.services import digest_build, digest_recipients, digest_send
+from digests.services import digest_send
 from newsletter.models import Subscriber
 
 STALL_SECONDS = 120
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                     editions.append(edition)
         if dry_run and digest is not None:
             edition = editions[0]
-            self.stdout.write(f"{edition}: {digest_recipients(edition).count()} recipients (dry run)")
+            self.stdout.write(f"{edition}: {edition_recipients(edition).count()} recipients (dry run)")
             return
         for edition in editions:
             if edition.status == Digest.Status.SENT:
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             if edition is None:
                 self.stdout.write(f"{cadence}: nothing was published in this period, nothing to send (dry run).")
             else:
-                recipients = digest_recipients(edition).count()
+                recipients = edition_recipients(edition).count()
                 contents = edition_contents(edition)
                 left_out = f" ({len(contents.withheld)} left out: not published)" if contents.withheld else ""
                 self.stdout.write(
