@@ -131,7 +131,7 @@ def image_variants_create(*, name: str) -> list[str]:
         options = {"JPEG": {"quality": 82, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 82}}
         for width in missing:
             height = max(1, round(image.height * width / image.width))
-            # reducing_gap: a cheap box reduction first, then Lanczos: as sharp, twice as fast on a 35 MP upload.
+            # reducing_gap: a cheap box reduction first, then Lanczos: as sharp, and far cheaper on a large upload.
             copy = image.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
             buffer = io.BytesIO()
             copy.save(buffer, format=output_format, **options.get(output_format, {}))

@@ -29,7 +29,7 @@ def body_outline(body: str) -> Outline:
     """The body (already sanitized on save) with an id on every h2, and the list of them.
 
     Ids are slugs of the heading text, prefixed so they never clash with the page's own.
-    Remembered for the most read bodies: a page worked it out again every time (50 µs)."""
+    Remembered for the most read bodies, which would otherwise be parsed again on every view."""
     headings: list[tuple[str, str]] = []
     used: set[str] = set()
 

@@ -325,7 +325,6 @@ def main() -> None:
         "DATABASE_CONN_MAX_AGE": "600",
         "LOG_LEVEL": "WARNING",
     }
-    env.pop("PYTEST_VERSION", None)
     env.setdefault("DJANGO_DEBUG", "0")
     env.setdefault("DJANGO_SECRET_KEY", "bench-only-secret-key-" + "x" * 40)
     try:

@@ -27,7 +27,7 @@ def env(*, database_url: str = DATABASE_URL, redis_url: str = REDIS_URL, **extra
     result = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "FRONT_CACHE", "GUNICORN_", "PYTEST"))
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "FRONT_CACHE", "GUNICORN_"))
     }
     result.update(
         DJANGO_DEBUG="0",

@@ -3,8 +3,8 @@
 A greenlet gives the others a turn only when it waits. On a keep-alive connection
 whose client sends its next request as soon as the last answer arrives, the read
 finds the request already there and never waits: the connection is served again and
-again while the worker's other connections starve (with 32 busy connections, the
-median answer took 1.5 ms and the slowest hundredth over a second, some past two).
+again while the worker's other connections starve, and a client pipelining its
+requests holds the whole worker (tests/prod/test_fair_worker.py).
 Each request is followed by a turn for the others, as threads get from the
 interpreter's switch interval.
 """

@@ -1,7 +1,7 @@
 """The Jinja2 environment of the reader-facing pages (templates under ``jinja2/``).
 
 Reader pages are the busy ones: Jinja2 compiles a template to Python code once
-per process and renders it several times faster than the Django template
+per process and renders it faster than the Django template
 language, which still renders the admin and the emails (``templates/``).
 
 Globals: ``static('css/site.css')``; ``link('articles:home')`` and

@@ -18,8 +18,6 @@ from core.links import absolute_url
 from .models import Subscriber
 from .tokens import Purpose, make_token
 
-# The name digests/services.py imports; it goes once that module imports core.links itself.
-
 
 def subscriber_links(subscriber: Subscriber) -> dict[str, str]:
     """The personal links every mail to this subscriber carries."""

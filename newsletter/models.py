@@ -121,7 +121,7 @@ class SignupRequest(models.Model):
     The form's answer costs one INSERT of this row and one queued task for every address, so
     its timing tells nobody whether the address is known: the lookup happens in the task.
     A row still here after a while lost its task (the broker was down, a worker died) and is
-    queued again by the sweeper (services.subscriber_mails_sweep).
+    queued again by the sweeper (mail_ledger.subscriber_mails_sweep).
     """
 
     email = models.EmailField(max_length=254)

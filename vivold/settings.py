@@ -280,7 +280,8 @@ STORAGES = {
             if _static_from_source
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         ),
-        # Collected as root at build time, read by the unprivileged user that runs the site.
+        # Collected as root at build time, read by the unprivileged user that runs the site:
+        # world-readable, unlike uploads (0640).
         "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
     },
 }

@@ -36,7 +36,7 @@ def own_redis(redis_server, settings):
     options = settings.CACHES["default"]["OPTIONS"]
     settings.REDIS_URL = url
     settings.CACHES = {
-        "default": {"BACKEND": "vivold.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": "vivold", "OPTIONS": options}
+        "default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url, "KEY_PREFIX": "vivold", "OPTIONS": options}
     }
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     with broker_at(url):
