@@ -14,7 +14,7 @@ from core.links import absolute_url
 from newsletter.emails import subscriber_message
 from newsletter.models import Subscriber
 
-from .building import NothingToSend, digest_build, edition_contents
+from .building import NothingToSend, digest_build, edition_contents, edition_recipients
 from .delivery import deliveries_create, deliveries_start
 from .models import Digest
 from .rendering import DigestRenderer
@@ -26,8 +26,12 @@ def digest_send(*, digest: Digest) -> Digest:
     """Start sending: write the ledger and hand it to the workers. Idempotent: an edition
     already sending only gets its workers woken, a sent one is left alone.
 
-    Raises NothingToSend when none of its articles may go out now (drafts, scheduled);
-    those left out of an edition that does go are recorded in `digest.withheld`.
+    Raises NothingToSend when none of its articles may go out now (drafts, scheduled), or
+    when no subscriber would receive it; those left out of an edition that does go are
+    recorded in `digest.withheld`.
+
+    A digest sent before its period ends closes the period now: the next edition of its
+    cadence holds what is published from here on, instead of finding its slot taken.
     """
     with transaction.atomic():
         digest = Digest.objects.select_for_update().get(pk=digest.pk)
@@ -37,14 +41,27 @@ def digest_send(*, digest: Digest) -> Digest:
             contents = edition_contents(digest)
             if not contents.articles:
                 raise NothingToSend.because(contents.withheld)
+            if not edition_recipients(digest).exists():
+                raise NothingToSend(_no_recipients(digest))
+            now = timezone.now()
             digest.status = Digest.Status.SENDING
-            digest.started_at = timezone.now()
+            digest.started_at = now
             digest.withheld = [entry.as_record() for entry in contents.withheld]
-            digest.save(update_fields=["status", "started_at", "withheld"])
+            if digest.kind == Digest.Kind.DIGEST and now < digest.period_end:
+                digest.period_end = now
+            digest.save(update_fields=["status", "started_at", "withheld", "period_end"])
             digest.recipients_count = deliveries_create(digest=digest)
             digest.save(update_fields=["recipients_count"])
         deliveries_start(digest=digest)
     return digest
+
+
+def _no_recipients(digest: Digest) -> str:
+    if digest.kind == Digest.Kind.DIGEST:
+        who = f"no active subscriber takes the {Subscriber.Cadence(digest.cadence).label.lower()} digest"
+    else:
+        who = "no active subscriber"
+    return f"Nothing sent: {who} with a topic of its articles. The edition stays as it is."
 
 
 def digests_due_send(*, cadence: str, now: datetime | None = None) -> Digest | None:

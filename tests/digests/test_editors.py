@@ -12,6 +12,7 @@ from django.utils import timezone
 from articles.models import Topic
 from digests.building import digest_slot
 from digests.models import Delivery, Digest
+from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
 
 from .factories import SubscriberFactory
@@ -93,6 +94,20 @@ def test_send_now_asks_first_then_sends_and_shows_progress(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"confirm": "send"})
     assert len(mailoutbox) == 2
+
+
+def test_send_now_with_nobody_to_receive_it_says_so_and_sends_nothing(
+    client, editor, digest, mailoutbox, django_capture_on_commit_callbacks
+):
+    Subscriber.objects.update(cadence=Subscriber.Cadence.DAILY)  # the edition is weekly
+    url = reverse("admin:digests_digest_send_now", args=[digest.pk])
+    question = client.get(url).content.decode()
+    assert "Nobody would receive it" in question and 'value="send"' not in question
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"confirm": "send"}, follow=True)
+    assert "no active subscriber takes the weekly digest" in response.content.decode()
+    digest.refresh_from_db()
+    assert digest.status != Digest.Status.SENT and mailoutbox == [] and not Delivery.objects.exists()
 
 
 def test_progress_refreshes_while_sending(client, editor, digest):

@@ -9,8 +9,9 @@ from celery.beat import ScheduleEntry
 from django.conf import settings
 
 from articles.models import Topic
-from digests.building import digest_slot
+from digests.building import NothingToSend, digest_slot
 from digests.models import Digest
+from digests.services import digest_send
 from digests.tasks import digests_due_send_task
 from newsletter.models import Subscriber
 from tests.articles.factories import ArticleFactory
@@ -159,3 +160,47 @@ def test_slot_ahead_is_not_sent_early(readers, mailoutbox, django_capture_on_com
     assert _run("daily", london(2026, 12, 1, 7, 0, 1), django_capture_on_commit_callbacks)
     assert len(mailoutbox) == 1
     assert timedelta(0) < Digest.objects.get().period_end - london(2026, 11, 30, 9)
+
+
+def test_an_edition_sent_early_by_hand_leaves_later_news_to_the_next(
+    readers, mailoutbox, django_capture_on_commit_callbacks
+):
+    """An editor sends the edition of tomorrow's slot at 13:01: its period closes then, and a
+    piece published at 13:05 goes out at 07:00 as usual instead of reaching nobody."""
+    markets, _ = readers["topics"]
+    morning = ArticleFactory(slug="morning-piece", topics=[markets], published_at=london(2026, 12, 1, 9))
+    by_hand = Digest.objects.create(
+        cadence="daily", period_start=london(2026, 12, 1, 7), period_end=london(2026, 12, 2, 7), subject="By hand"
+    )
+    by_hand.articles.set([morning])
+    with time_machine.travel(london(2026, 12, 1, 13, 1), tick=False), django_capture_on_commit_callbacks(execute=True):
+        digest_send(digest=by_hand)
+    by_hand.refresh_from_db()
+    assert by_hand.status == Digest.Status.SENT
+    assert by_hand.period_end == london(2026, 12, 1, 13, 1)
+    assert sorted(m.to[0] for m in mailoutbox) == ["daily@example.com"]
+
+    mailoutbox.clear()
+    ArticleFactory(slug="afternoon-piece", topics=[markets], published_at=london(2026, 12, 1, 13, 5))
+    pk = _run("daily", london(2026, 12, 2, 7, 0, 5), django_capture_on_commit_callbacks)
+    assert pk != by_hand.pk
+    digest = Digest.objects.get(pk=pk)
+    assert digest.period_start == london(2026, 12, 1, 13, 1)
+    assert [a.slug for a in digest.articles.all()] == ["afternoon-piece"]
+    assert [m.to for m in mailoutbox] == [["daily@example.com"]]
+    assert "/articles/afternoon-piece/" in mailoutbox[0].body
+
+
+def test_an_edition_nobody_would_receive_is_not_sent(readers, mailoutbox, django_capture_on_commit_callbacks):
+    _, policy = readers["topics"]
+    readers["weekly"].delete()
+    news = ArticleFactory(slug="news", topics=[policy], published_at=london(2026, 11, 29, 12))
+    edition = Digest.objects.create(
+        cadence="weekly", period_start=london(2026, 11, 23, 7), period_end=london(2026, 11, 30, 7), subject="Weekly"
+    )
+    edition.articles.set([news])
+    with pytest.raises(NothingToSend, match="no active subscriber takes the weekly digest"):
+        digest_send(digest=edition)
+    edition.refresh_from_db()
+    assert edition.status != Digest.Status.SENT and not Digest.objects.archived().exists()
+    assert mailoutbox == []
