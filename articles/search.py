@@ -5,7 +5,8 @@ body text C, kept by a database trigger, GIN-indexed) matched with
 ``websearch_to_tsquery`` (quotes for phrases, ``-word`` to exclude, ``or``) using
 the English stemmer, ranked with ``ts_rank`` and highlighted with ``ts_headline``.
 On SQLite: every word must appear somewhere (``-word`` must not, quotes keep a
-phrase together), titles that hold every word first.
+phrase together), ``or`` between words gives either side, as PostgreSQL reads it
+(``a b or c`` is a and b, or c); titles that hold every word first.
 
 Highlights come back from the database as plain text with private-use marker
 characters around each hit; :func:`marked_html` escapes everything and turns only
@@ -111,17 +112,28 @@ def search_time_limit(*, using: str = "default", seconds: float | None = None) -
         raise
 
 
-def simple_terms(query: str) -> tuple[list[str], list[str]]:
-    """(wanted, excluded) words and phrases for the SQLite search."""
-    wanted: list[str] = []
-    excluded: list[str] = []
+def simple_groups(query: str) -> list[tuple[list[str], list[str]]]:
+    """The SQLite search's alternatives: the query split at each ``or``, each a list of
+    (wanted, excluded) words and phrases that must all hold."""
+    groups: list[tuple[list[str], list[str]]] = [([], [])]
     for quoted_sign, quoted, word in _TERM.findall(query):
+        if word.lower() == "or":
+            if groups[-1] != ([], []):
+                groups.append(([], []))
+            continue
         excluding = bool(quoted_sign) or (word.startswith("-") and len(word) > 1)
         text = " ".join((word.removeprefix("-") if word else quoted).split())
-        if text.lower() == "or" or not text.strip("\"'"):
+        if not text.strip("\"'"):
             continue
+        wanted, excluded = groups[-1]
         (excluded if excluding else wanted).append(text)
-    return wanted, excluded
+    return [group for group in groups if group[0]]
+
+
+def simple_terms(query: str) -> tuple[list[str], list[str]]:
+    """(wanted, excluded) words and phrases of every alternative, for highlighting."""
+    groups = simple_groups(query)
+    return [term for wanted, _ in groups for term in wanted], [term for _, excluded in groups for term in excluded]
 
 
 def _is_postgres(queryset: QuerySet) -> bool:
@@ -166,16 +178,19 @@ def _postgres_search(queryset: QuerySet, query: str, *, highlight: bool) -> Quer
 
 
 def _simple_search(queryset: QuerySet, query: str) -> QuerySet:
-    wanted, excluded = simple_terms(query)
-    if not wanted:
+    groups = simple_groups(query)
+    if not groups:
         return queryset.annotate(search_rank=Value(0.0, output_field=FloatField())).none()
     fields = ("title", "dek", "key_insights", "body_text")
-    condition = Q()
-    for term in wanted:
-        condition &= Q.create([(f"{field}__icontains", term) for field in fields], connector=Q.OR)
-    for term in excluded:
-        condition &= ~Q.create([(f"{field}__icontains", term) for field in fields], connector=Q.OR)
-    in_title = Q.create([("title__icontains", term) for term in wanted])
+    condition = in_title = Q()
+    for wanted, excluded in groups:
+        alternative = Q()
+        for term in wanted:
+            alternative &= Q.create([(f"{field}__icontains", term) for field in fields], connector=Q.OR)
+        for term in excluded:
+            alternative &= ~Q.create([(f"{field}__icontains", term) for field in fields], connector=Q.OR)
+        condition |= alternative
+        in_title |= Q.create([("title__icontains", term) for term in wanted])
     return (
         queryset.filter(condition)
         .annotate(search_rank=Case(When(in_title, then=Value(1.0)), default=Value(0.0), output_field=FloatField()))

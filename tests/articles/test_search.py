@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from articles.models import Article
-from articles.search import MAX_QUERY_LENGTH, marked_html, simple_terms
+from articles.search import MAX_QUERY_LENGTH, _simple_search, marked_html, simple_groups, simple_terms
 from tests.html import assert_page_landmarks, soup
 
 from .factories import ArticleFactory
@@ -184,6 +184,26 @@ def test_marked_html_allows_only_balanced_marks():
 
 def test_simple_terms():
     assert simple_terms('chips -"export rules" or "half open') == (["chips", "half open"], ["export rules"])
+
+
+def test_simple_groups_split_at_or_as_websearch_does():
+    assert simple_groups("chips power or electricity -grid") == [(["chips", "power"], []), (["electricity"], ["grid"])]
+    assert simple_groups("or or chips or") == [(["chips"], [])]
+    assert simple_groups("or -chips") == []  # nothing wanted: nothing found
+
+
+@pytest.mark.parametrize(
+    ("query", "titles"),
+    [
+        ("saxony or electricity", ["A new chips plant in Saxony", "Data centres want electricity"]),
+        ("chips power or electricity", ["A new chips plant in Saxony", "Data centres want electricity"]),
+        ("chips -saxony or grid", ["Data centres want electricity", "Export rules for chips tighten"]),
+        ("saxony or", ["A new chips plant in Saxony"]),
+    ],
+)
+def test_the_embedded_engine_reads_or_as_either_side(chips, query, titles):
+    # The engine SQLite gets (make run); its lookups are plain icontains, so it runs on either database.
+    assert sorted(a.title for a in _simple_search(Article.objects.published(), query)) == titles
 
 
 # PostgreSQL: stemming, websearch syntax, ranking by weight, the trigger and the index.
