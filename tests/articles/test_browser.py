@@ -45,9 +45,8 @@ def test_editor_writes_and_publishes_an_article(live_server, page, demo):
     editor_signs_in(page, live_server)
 
     page.goto(live_server.url + "/admin/articles/article/add/")
-    # The admin focuses the first field it shows: not the hidden default button that Enter presses.
-    assert page.evaluate("document.activeElement.classList.contains('publishing-default')") is False
-    assert page.evaluate("document.activeElement.offsetParent !== null")
+    # A new article starts at its title: not at a button, and not at the hidden one Enter presses.
+    page.wait_for_function("document.activeElement.id === 'id_title'")
     # One row of actions above the form and one below, each holding the publishing buttons and the saves.
     rows = page.locator(".submit-row")
     assert rows.count() == 2 and page.locator(".publishing-actions").count() == 2

@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 
 from articles.models import Article
+from core import dashboard
 from core.dashboard import newsroom_dashboard
 from digests.building import digest_build
 from digests.models import Digest
@@ -92,3 +93,10 @@ def test_admin_front_page_is_the_dashboard(admin_client, newsroom):
 def test_dashboard_is_for_staff(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_published_list_links_to_every_published_article_past_its_length(admin_client):
+    for n in range(dashboard.LISTED + 1):
+        ArticleFactory(title=f"Piece {n}")
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert f"{reverse('admin:articles_article_changelist')}?status__exact=published" in page

@@ -8,6 +8,15 @@ document.addEventListener("DOMContentLoaded", function () {
 
   var form = document.getElementById("article_form");
   var offer = document.getElementById("autosave-offer");
+  // A new article starts at its title, not at the first button of the row of actions above
+  // it, which the admin's change_form.js (an async script, done by "load") focuses.
+  var title = document.getElementById("id_title");
+  if (form && title && /\/add\/$/.test(window.location.pathname)) {
+    window.addEventListener("load", function () {
+      var active = document.activeElement;
+      if (!active || active === document.body || active.tagName === "BUTTON" || active.type === "submit") title.focus();
+    });
+  }
   if (!form || !window.localStorage) return;
 
   var KEY = "vivold.autosave:" + window.location.pathname;
