@@ -25,6 +25,16 @@ from .images import StoredImage, media_name, stored_image
 
 # The article column is 42rem wide, less the page's 1rem margins on a phone.
 BODY_IMAGE_SIZES = "(min-width: 44rem) 42rem, calc(100vw - 2rem)"
+BODY_COLUMN_PX = 672  # 42rem
+
+
+def body_image_sizes(width: int) -> str:
+    """An image narrower than the body's column is shown at its own width, not stretched to the column."""
+    if width >= BODY_COLUMN_PX:
+        return BODY_IMAGE_SIZES
+    return f"(min-width: {width + 32}px) {width}px, calc(100vw - 2rem)"
+
+
 _RENDER_BUCKET_SECONDS = 300  # how long a rendered body is reused before files are looked at again
 
 # Sanitized markup (nh3) always double-quotes attribute values; ">" may occur inside them.
@@ -115,7 +125,9 @@ def _page_img(match: re.Match) -> str:
     name = media_name(src)
     if name is None:  # someone else's image (allowed by DJANGO_CSP_IMG_SRC): as stored, but lazy
         return f"<img{_render_attributes(attributes | {'loading': 'lazy'})}>"
-    return responsive_img(stored_image(name), src=src, alt=alt, sizes=BODY_IMAGE_SIZES, lazy=True)
+    image = stored_image(name)
+    sizes = body_image_sizes(image.width) if image else BODY_IMAGE_SIZES
+    return responsive_img(image, src=src, alt=alt, sizes=sizes, lazy=True)
 
 
 def _page_table(match: re.Match) -> str:

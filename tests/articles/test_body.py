@@ -160,6 +160,21 @@ def test_a_small_chart_is_offered_at_its_own_width_too(client, media_root):
     assert [c.strip().rsplit(" ", 1)[1] for c in img["srcset"].split(",")] == ["480w", "700w"]
 
 
+def test_an_image_narrower_than_the_column_is_shown_at_its_own_width(client, media_root):
+    stored = stored_chart(size=(400, 300))
+    article = ArticleFactory(body=f'<figure><img src="{stored.url}" alt="Narrow" width="400" height="300"></figure>')
+    img = _page(client, article).find("article", class_="article-body").find("img")
+    # On a wide screen the browser picks (and lays out) 400 px, not the 42rem column.
+    assert img["sizes"] == "(min-width: 432px) 400px, calc(100vw - 2rem)"
+    wide = ArticleFactory(body=ANALYSIS.format(src=stored_chart().url))
+    assert (
+        _page(client, wide)
+        .find("article", class_="article-body")
+        .find("img")["sizes"]
+        .startswith("(min-width: 44rem) 42rem")
+    )
+
+
 def test_a_body_image_whose_file_is_missing_still_renders_with_its_alt_text(client, media_root):
     article = ArticleFactory(
         body='<figure><img src="/media/articles/body/2026/01/gone.png" alt="Chart of exports" width="800" '
