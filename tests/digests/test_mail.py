@@ -221,3 +221,16 @@ def test_archive_shows_editions_once_they_go_out(client, digest):
     listing = client.get(reverse("digests:list")).content.decode()
     assert digest.get_absolute_url() in listing and "Not yet" not in listing
     assert client.get("/newsletter/digests/999999/").status_code == 404
+
+
+def test_an_editor_can_open_an_edition_not_sent_yet_from_a_test_mail(client, admin_user):
+    draft = Digest.objects.create(
+        cadence="daily", period_start=timezone.now(), period_end=timezone.now(), subject="Not yet"
+    )
+    url = reverse("digests:detail", kwargs={"pk": draft.pk})
+    client.force_login(admin_user)
+    page = client.get(url)
+    assert page.status_code == 200 and b"Not yet" in page.content
+    assert "no-store" in page["Cache-Control"] and page["X-Robots-Tag"] == "noindex, nofollow"
+    client.logout()
+    assert client.get(url).status_code == 404
