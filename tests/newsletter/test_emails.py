@@ -43,6 +43,18 @@ def test_confirmation_carries_one_confirm_link_and_welcome_a_preferences_link():
     assert read_token(prefs, Purpose.PREFERENCES) == subscriber.pk
 
 
+def test_the_welcome_names_the_cadence_and_topics_chosen():
+    from articles.models import Topic
+
+    grids, chips, policy = (Topic.objects.create(name=n, slug=n.lower()) for n in ("Grids", "Chips", "Policy"))
+    every_topic = welcome_message(subscriber=SubscriberFactory()).body
+    assert "weekly digest brings each new piece of analysis with" in every_topic
+    chosen = SubscriberFactory(cadence="daily", topics=[grids, chips, policy])
+    message = welcome_message(subscriber=chosen)
+    assert "daily digest brings each new piece of analysis on Chips, Grids and Policy with" in message.body
+    assert "on Chips, Grids and Policy with" in message.alternatives[0][0]
+
+
 def test_a_subject_never_breaks_a_header():
     from newsletter.emails import subscriber_message
 
