@@ -167,7 +167,13 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         obj._history_user = request.user
-        super().save_model(request, obj, form, change)
+        if change and not form.has_changed():
+            # Saved as it was (Enter in a field, a second click): no revision that changes nothing.
+            obj.skip_history_when_saving = True
+        try:
+            super().save_model(request, obj, form, change)
+        finally:
+            obj.__dict__.pop("skip_history_when_saving", None)
         action = getattr(form, "publishing_action", None)
         if action == SCHEDULE:
             when = date_filter(timezone.localtime(obj.published_at), "j F Y, H:i")

@@ -70,6 +70,17 @@ def test_an_admin_save_records_one_revision_with_the_new_topics_and_the_editor(a
     assert [row.topic_id for row in revision.topics.all()] == [policy.pk]
 
 
+def test_an_admin_save_that_changes_nothing_records_no_revision(admin_client):
+    article = ArticleFactory(topics=[TopicFactory(name="Markets")])
+    before = article.history.count()
+    url = reverse("admin:articles_article_change", args=[article.pk])
+    for _ in range(2):  # Enter in a field, then Save again
+        assert admin_client.post(url, _form_data(article, _continue="1")).status_code == 302
+    assert article.history.count() == before
+    assert admin_client.post(url, _form_data(article, dek="A new standfirst.")).status_code == 302
+    assert article.history.count() == before + 1
+
+
 def test_an_admin_add_records_one_revision(admin_client):
     topic, author = TopicFactory(), AuthorFactory()
     data = _form_data(
