@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.text import get_text_list
 
 from core.links import absolute_url
 
@@ -89,7 +90,10 @@ def welcome_message(*, subscriber: Subscriber, connection=None) -> EmailMultiAlt
         subscriber,
         template="newsletter/email/welcome",
         subject=f"Welcome to {settings.SITE_NAME}",
-        context={"home_url": absolute_url(reverse("articles:home"))},
+        context={
+            "home_url": absolute_url(reverse("articles:home")),
+            "topics": get_text_list([topic.name for topic in subscriber.topics.all()], "and"),
+        },
         connection=connection,
     )
 
