@@ -27,7 +27,7 @@ PERIOD = {Subscriber.Cadence.DAILY: timedelta(days=1), Subscriber.Cadence.WEEKLY
 
 
 class NothingToSend(ValueError):
-    """None of the edition's articles may go out now."""
+    """The edition can't go out now: none of its articles may, or nobody would receive it."""
 
     @classmethod
     def because(cls, withheld: "list[Withheld]") -> "NothingToSend":
