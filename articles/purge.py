@@ -12,8 +12,9 @@ Tags (see core/frontcache.py for the headers):
 A change purges only what a reader could see change: a draft edit nothing; an
 edit of a live article its own tag, the feeds, the sitemap and search; a change of
 which articles are live (publish, unpublish, a new date, delete, topics) also the
-listings. Purges are sent after commit by a Celery task that retries, so a front
-cache that is down never fails an editor's save; the beat task
+listings. Purges are sent after commit: to the page cache at once
+(core/pagecache.py), then by a Celery task that retries, so a front cache that is
+down never fails an editor's save; the beat task
 ``scheduled_articles_purge_task`` purges the listings when a scheduled article's
 time comes.
 """
@@ -26,6 +27,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+
+from core import pagecache
 
 from .models import Article
 
@@ -82,13 +85,18 @@ def front_cache_enabled() -> bool:
     return settings.FRONT_CACHE_PURGER != "none"
 
 
+def purging_enabled() -> bool:
+    """Whether any cache keeps reader pages: a front cache, or the page cache (core/pagecache.py)."""
+    return front_cache_enabled() or settings.PAGE_CACHE_SECONDS > 0
+
+
 def tags_purge(*, tags: Iterable[str]) -> None:
     """Purge ``tags`` once the current transaction commits (at once outside one).
 
     Tags asked for within one transaction leave in one task: an admin save
     (article, topics, editor's picks) is one purge."""
     tags = set(tags)
-    if not tags or not front_cache_enabled():
+    if not tags or not purging_enabled():
         return
     connection = transaction.get_connection()
     # atomic(savepoint=False) blocks (m2m writes, saves) stand as None: not a savepoint.
@@ -118,6 +126,10 @@ class _PendingPurge:
         from .tasks import front_cache_purge_task
 
         tags = sorted(self.tags)
+        # The page cache first: the front cache, told next, fetches the pages again from it.
+        pagecache.tags_purged(tags)
+        if not front_cache_enabled():
+            return
         if app.conf.task_always_eager:
             # No broker (make run): once, in-process; a retry could only hold the editor up.
             try:

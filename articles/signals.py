@@ -13,7 +13,7 @@ from .purge import (
     article_change_tags,
     article_tag,
     author_tag,
-    front_cache_enabled,
+    purging_enabled,
     tags_purge,
     topic_listing_tag,
     topic_tag,
@@ -21,7 +21,7 @@ from .purge import (
 
 
 def _article_before(sender, instance: Article, **kwargs) -> None:
-    if not front_cache_enabled():
+    if not purging_enabled():
         return
     instance._purge_before = (
         Article.objects.filter(pk=instance.pk).only("status", "published_at").first() if instance.pk else None
@@ -29,7 +29,7 @@ def _article_before(sender, instance: Article, **kwargs) -> None:
 
 
 def _article_saved(sender, instance: Article, created: bool, **kwargs) -> None:
-    if not front_cache_enabled():
+    if not purging_enabled():
         return
     before = getattr(instance, "_purge_before", None)
     was_live = before is not None and before.is_live
@@ -43,7 +43,7 @@ def _article_saved(sender, instance: Article, created: bool, **kwargs) -> None:
 
 def _article_deleting(sender, instance: Article, **kwargs) -> None:
     # The topics go with the article: read them while they are there.
-    if front_cache_enabled() and instance.is_live:
+    if purging_enabled() and instance.is_live:
         topic_ids = list(instance.topics.values_list("pk", flat=True))
         instance._purge_tags = article_change_tags(article_id=instance.pk, topic_ids=topic_ids, listed=True)
 
@@ -53,7 +53,7 @@ def _article_deleted(sender, instance: Article, **kwargs) -> None:
 
 
 def _topics_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
-    if not front_cache_enabled() or action not in ("post_add", "post_remove", "pre_clear"):
+    if not purging_enabled() or action not in ("post_add", "post_remove", "pre_clear"):
         return
     if reverse:  # topic.articles.add(...)
         articles = Article.objects.published().filter(pk__in=pk_set or ())

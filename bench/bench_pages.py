@@ -8,7 +8,9 @@ What it does, all on loopback:
    gunicorn.conf.py, Redis on a database number of its own, a Celery worker and
    beat (purges go through them), and Varnish in front (deploy/varnish/start.sh);
 3. loads each page with wrk (``-t2 -c32``) through Varnish (with its hit ratio from
-   varnishstat), then from gunicorn alone (the miss path, front cache bypassed);
+   varnishstat), then from gunicorn alone (the miss path, front cache bypassed: pages
+   come from the page cache, core/pagecache.py), then from a gunicorn with the page
+   cache off (every request rendered);
 4. serves the very bytes Varnish delivered from nginx (the Debian package's binary,
    unpacked under var/bench/ when nginx is not installed) and from a Varnish with
    its default configuration (``varnishd -b`` in front of that nginx), the upper
@@ -56,16 +58,20 @@ SCHEDULED = os.environ.get("BENCH_SCHEDULED", "1") != "0"
 
 
 def count_queries(paths: list[str]) -> None:
-    """Runs in a child process: the SQL queries each path takes when rendered."""
+    """Runs in a child process: the SQL queries each path takes when rendered, then when
+    asked again (from the page cache)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     result = {}
     for path in paths:
-        with CaptureQueriesContext(connection) as queries:
-            status = Client().get(path, secure=True).status_code
-        result[path] = len(queries) if status == 200 else None
+        counts = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                status = Client().get(path, secure=True).status_code
+            counts.append(len(queries) if status == 200 else None)
+        result[path] = counts
     print(json.dumps(result))
 
 
@@ -139,10 +145,10 @@ def _through_front_cache(pages: dict[str, str], varnish: Varnish) -> tuple[dict,
     return results, bodies
 
 
-def _miss_path(pages: dict[str, str], server: Server) -> dict[str, Load]:
+def _miss_path(pages: dict[str, str], server: Server, label: str) -> dict[str, Load]:
     results = {}
     for name, path in pages.items():
-        print(f"  gunicorn alone (miss): {name} {path} …", flush=True)
+        print(f"  gunicorn alone ({label}): {name} {path} …", flush=True)
         results[name] = wrk_run(server.base + path, seconds=DURATION, server=server)
     return results
 
@@ -202,7 +208,7 @@ def _row(label: str, load: Load, nginx: Load | None, extra: str) -> str:
     )
 
 
-def _report(pages, queries, front, miss, static, default, fresh, scheduled_delay, memory) -> None:  # noqa: PLR0917
+def _report(pages, queries, front, miss, rendered, static, default, fresh, scheduled_delay, memory) -> None:  # noqa: PLR0917
     print()
     load_1, load_5, _ = os.getloadavg()
     print(
@@ -219,7 +225,9 @@ def _report(pages, queries, front, miss, static, default, fresh, scheduled_delay
         print(_row(f"{name}, through Varnish (project VCL)", load, static[name], f"{hit_ratio:.2%} hits"))
         print(_row(f"{name}, same bytes from a default Varnish", default[name], static[name], "–"))
         print(_row(f"{name}, same bytes from nginx", static[name], None, "–"))
-        print(_row(f"{name}, miss: gunicorn alone", miss[name], static[name], f"{queries[pages[name]]} queries"))
+        rendering, cached = queries[pages[name]]
+        print(_row(f"{name}, miss: gunicorn alone (page cache)", miss[name], static[name], f"{cached} queries"))
+        print(_row(f"{name}, rendered: page cache off", rendered[name], static[name], f"{rendering} queries"))
     print()
     print(
         f"freshness: {len(fresh)} edits, visible through Varnish after median "
@@ -263,7 +271,7 @@ def main() -> None:
     try:
         varnish = project_varnish(server.base.removeprefix("http://"), varnish_port)
         front, bodies = _through_front_cache(pages, varnish)
-        miss = _miss_path(pages, server)
+        miss = _miss_path(pages, server, "miss")
         print(f"  freshness: {EDITS} edits …", flush=True)
         fresh = json.loads(
             django_child(
@@ -284,8 +292,13 @@ def main() -> None:
         for process in (varnish, beat, worker, server):
             if process is not None:
                 process.stop()
+    rendering = gunicorn(PAGE_CACHE_SECONDS="0")
+    try:
+        rendered = _miss_path(pages, rendering, "page cache off")
+    finally:
+        rendering.stop()
     static, default = _references(bodies)
-    _report(pages, queries, front, miss, static, default, fresh, scheduled_delay, memory)
+    _report(pages, queries, front, miss, rendered, static, default, fresh, scheduled_delay, memory)
 
 
 if __name__ == "__main__":

@@ -69,8 +69,9 @@ MIDDLEWARE = [
     "core.security.CSPMiddleware",
     "core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # ETags and 304s, on the cache headers and tags the front cache middleware writes.
+    # ETags and 304s, on pages from the page cache and on the front cache middleware's headers.
     "django.middleware.http.ConditionalGetMiddleware",
+    "core.pagecache.PageCacheMiddleware",
     "core.frontcache.FrontCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -191,6 +192,10 @@ if FRONT_CACHE_PURGER not in _purger_needs:
     raise ImproperlyConfigured(f"FRONT_CACHE_PURGER={FRONT_CACHE_PURGER!r}: use varnish, fastly, cloudflare or none.")
 if _missing_purger_settings := [name for name, value in _purger_needs[FRONT_CACHE_PURGER].items() if not value]:
     raise ImproperlyConfigured(f"FRONT_CACHE_PURGER={FRONT_CACHE_PURGER} needs {', '.join(_missing_purger_settings)}.")
+# What the front cache misses, kept in Redis and purged by the same tags (core/pagecache.py); 0: off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=FRONT_CACHE_SECONDS if REDIS_URL else 0)
+if PAGE_CACHE_SECONDS > 0 and not REDIS_URL:
+    raise ImproperlyConfigured("PAGE_CACHE_SECONDS needs REDIS_URL: in a per-process cache, edits would stay unseen.")
 
 # A search's statements together may run this long, then a 503 and a message (articles/search.py).
 SEARCH_TIME_LIMIT_SECONDS = env.float("SEARCH_TIME_LIMIT_SECONDS", default=2.0)

@@ -9,6 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
@@ -71,6 +72,23 @@ def test_an_edit_purges_its_article_and_the_home_page_and_leaves_an_unrelated_ar
     _, headers, body = varnish.get("/")
     assert headers["x-cache"] == "miss" and b"After the edit" in body and b"Before the edit" not in body
     assert varnish.get(unrelated.get_absolute_url())[1]["x-cache"] == "hit"
+
+
+@pytest.mark.redis
+def test_behind_varnish_and_the_page_cache_an_edit_is_seen_at_once(varnish, settings):
+    settings.PAGE_CACHE_SECONDS = 3600
+    article = ArticleFactory(title="Kept in two caches")
+    url = article.get_absolute_url()
+    varnish.get(url)
+    assert varnish.get(url)[1]["x-cache"] == "hit"
+    redis = cache._cache.get_client()
+    assert redis.keys("*pagecache:page:*"), "the page reached the page cache too"
+
+    article.title = "Edited behind both"
+    article.save()
+
+    _, headers, body = varnish.get(url)
+    assert headers["x-cache"] == "miss" and b"Edited behind both" in body
 
 
 def test_a_logged_in_editor_is_passed_through_and_sees_the_draft_preview(varnish):

@@ -55,6 +55,14 @@ def test_production_starts_with_an_empty_secret_key_refused_too(tmp_path):
     assert "DJANGO_SECRET_KEY is required" in result.stderr
 
 
+def test_the_page_cache_is_refused_without_a_cache_every_process_shares(tmp_path):
+    result = run_manage(["check"], production_env(tmp_path, PAGE_CACHE_SECONDS="600"))
+    assert result.returncode != 0
+    assert "PAGE_CACHE_SECONDS needs REDIS_URL" in result.stderr
+    with_redis = production_env(tmp_path, PAGE_CACHE_SECONDS="600", REDIS_URL="redis://127.0.0.1:6379/0")
+    assert run_manage(["check"], with_redis).returncode == 0
+
+
 @pytest.mark.django_db
 def test_healthz_answers_200_json_when_the_database_answers(client):
     response = client.get(reverse("healthz"))

@@ -1,0 +1,164 @@
+"""Reader pages kept in the shared cache, for what the front cache misses.
+
+What reaches the application is what the front cache missed: a page it never
+held, one a purge marked stale or past its ``s-maxage``, every page on a new
+Varnish or behind a CDN's many edges. Rendering an article costs about 5 ms of
+CPU (its ORM statements and its template); the same page from Redis costs a
+tenth of that. So an anonymous GET that the front cache may keep (``public`` and
+tagged by core/frontcache.py) is kept here too, in Django's default cache,
+compressed, with the tags it carries and the time its rendering began.
+
+A purge (``tags_purged``, called by articles/purge.py after commit and before the
+front cache is told) records its time for each tag and for all tags at once. A
+stored page is served only while none of its tags was purged after it began
+rendering: one round trip fetches the page with the time of the latest purge of
+any tag, and only a page older than that looks up its own tags. A page whose
+rendering overlapped the commit of a change is therefore never served.
+
+Only a cache every web process shares will do: with Django's per-process memory
+cache a change made by another process would stay invisible. So
+``PAGE_CACHE_SECONDS`` is 0 (off) without ``REDIS_URL``, and the settings refuse
+it on. Only addresses a crawler cannot multiply are kept: no query string but a
+page number. Redis away or slow: pages are rendered, and the cache is left alone
+for ``RETRY_SECONDS``.
+"""
+
+import hashlib
+import logging
+import time
+import zlib
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+PURGED_ANY = "pagecache:purged:any"
+# Clocks of different machines differ a little: a page is taken to have begun
+# rendering this much earlier than its own clock says.
+CLOCK_SKEW_SECONDS = 1.0
+RETRY_SECONDS = 5.0
+# Cookies that make a page someone's own (the VCL passes them too): Django's messages.
+_PRIVATE_COOKIES = ("messages",)
+_NOT_STORED = {"set-cookie", "vary", "content-length", "date"}
+
+_away_until = 0.0
+
+
+def enabled() -> bool:
+    return settings.PAGE_CACHE_SECONDS > 0 and time.monotonic() >= _away_until
+
+
+def _cache_away(error: Exception) -> None:
+    global _away_until  # noqa: PLW0603 - one flag per process, read on every request
+    _away_until = time.monotonic() + RETRY_SECONDS
+    logger.warning("Page cache unavailable for %.0f s, pages are rendered: %s", RETRY_SECONDS, error)
+
+
+def _purged_key(tag: str) -> str:
+    return f"pagecache:purged:{tag}"
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    """Where this request's page would be kept, or None if it is not one to keep."""
+    if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
+        return None
+    if any(name in request.COOKIES for name in (settings.SESSION_COOKIE_NAME, *_PRIVATE_COOKIES)):
+        return None
+    if any(name != "page" for name in request.GET):
+        return None
+    address = f"{request.get_host()}{request.get_full_path()}"
+    return "pagecache:page:" + hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
+
+
+def tags_purged(tags: Iterable[str]) -> None:
+    """Record that pages carrying ``tags`` changed: none rendered before now is served again."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return
+    now = time.time()
+    marks = {_purged_key(tag): now for tag in tags}
+    marks[PURGED_ANY] = now
+    try:
+        # Kept as long as any page they could outdate.
+        cache.set_many(marks, timeout=settings.PAGE_CACHE_SECONDS + 2 * CLOCK_SKEW_SECONDS)
+    except (RedisError, OSError) as error:
+        logger.error(
+            "Page cache purge of %d tags failed: pages may show the old version for up to %d s: %s",
+            len(marks) - 1,
+            settings.PAGE_CACHE_SECONDS,
+            error,
+        )
+
+
+def _shared_seconds(response: HttpResponse) -> int | None:
+    for part in response.get("Cache-Control", "").split(","):
+        name, _, value = part.strip().partition("=")
+        if name == "s-maxage" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _storable(response: HttpResponse) -> bool:
+    control = response.get("Cache-Control", "")
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and "public" in control
+        and response.has_header("xkey")
+        and not response.has_header("Vary")
+    )
+
+
+class PageCacheMiddleware:
+    """See the module's docstring. Sits inside ConditionalGetMiddleware (ETags and 304s are
+    worked out on what it returns) and outside FrontCacheMiddleware (whose headers it keeps)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = _page_key(request) if enabled() else None
+        if key is None:
+            return self.get_response(request)
+        began = time.time() - CLOCK_SKEW_SECONDS
+        try:
+            stored = self._lookup(key)
+        except (RedisError, OSError) as error:
+            _cache_away(error)
+            return self.get_response(request)
+        if stored is not None:
+            return stored
+        response = self.get_response(request)
+        if _storable(response):
+            self._store(key, response, began)
+        return response
+
+    def _lookup(self, key: str) -> HttpResponse | None:
+        found = cache.get_many([key, PURGED_ANY])
+        entry = found.get(key)
+        if entry is None:
+            return None
+        began, tags, headers, content = entry
+        if found.get(PURGED_ANY, 0) >= began:
+            purged = cache.get_many([_purged_key(tag) for tag in tags])
+            if any(when >= began for when in purged.values()):
+                return None
+        response = HttpResponse(zlib.decompress(content))
+        for name, value in headers:
+            response[name] = value
+        return response
+
+    def _store(self, key: str, response: HttpResponse, began: float) -> None:
+        seconds = min(settings.PAGE_CACHE_SECONDS, _shared_seconds(response) or 0)
+        if seconds <= 0:
+            return
+        headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]
+        entry = (began, response["xkey"].split(), headers, zlib.compress(response.content, 6))
+        try:
+            cache.set(key, entry, timeout=seconds)
+        except (RedisError, OSError) as error:
+            _cache_away(error)
