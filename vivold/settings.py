@@ -192,8 +192,8 @@ if FRONT_CACHE_PURGER not in _purger_needs:
     raise ImproperlyConfigured(f"FRONT_CACHE_PURGER={FRONT_CACHE_PURGER!r}: use varnish, fastly, cloudflare or none.")
 if _missing_purger_settings := [name for name, value in _purger_needs[FRONT_CACHE_PURGER].items() if not value]:
     raise ImproperlyConfigured(f"FRONT_CACHE_PURGER={FRONT_CACHE_PURGER} needs {', '.join(_missing_purger_settings)}.")
-# What the front cache misses, kept in Redis and purged by the same tags (core/pagecache.py); 0: off.
-PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=FRONT_CACHE_SECONDS if REDIS_URL else 0)
+# What the front cache misses, kept in Redis, purged by tag (core/pagecache.py); 0 (off) in development.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=FRONT_CACHE_SECONDS if REDIS_URL and not DEBUG else 0)
 if PAGE_CACHE_SECONDS > 0 and not REDIS_URL:
     raise ImproperlyConfigured("PAGE_CACHE_SECONDS needs REDIS_URL: in a per-process cache, edits would stay unseen.")
 
