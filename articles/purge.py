@@ -130,17 +130,17 @@ class _PendingPurge:
         pagecache.tags_purged(tags)
         if not front_cache_enabled():
             return
-        if app.conf.task_always_eager:
-            # No broker (make run): once, in-process; a retry could only hold the editor up.
+        if not app.conf.task_always_eager:
             try:
-                purger_from_settings().purge(tags)
-            except PurgeError as exc:
-                logger.warning("%s (%d tags; the pages expire by their s-maxage)", exc, len(tags))
-            return
+                front_cache_purge_task.delay(tags)
+                return
+            except Exception as exc:  # noqa: BLE001 - the save stands: the purge is sent once from here
+                logger.error("Front cache purge of %d tags not queued, sent once from here: %s", len(tags), exc)
+        # No broker (make run) or none reachable: once, in-process; a retry could only hold the editor up.
         try:
-            front_cache_purge_task.delay(tags)
-        except Exception as exc:  # noqa: BLE001 - the save stands; the pages expire by their s-maxage
-            logger.error("Front cache purge of %d tags could not be queued: %s", len(tags), exc)
+            purger_from_settings().purge(tags)
+        except PurgeError as exc:
+            logger.warning("%s (%d tags; the pages expire by their s-maxage)", exc, len(tags))
 
 
 def scheduled_articles_purge(*, now: datetime | None = None) -> list[int]:

@@ -19,8 +19,9 @@ Only a cache every web process shares will do: with Django's per-process memory
 cache a change made by another process would stay invisible. So
 ``PAGE_CACHE_SECONDS`` is 0 (off) without ``REDIS_URL``, and the settings refuse
 it on. Only addresses a crawler cannot multiply are kept: no query string but a
-page number. Redis away or slow: pages are rendered, and the cache is left alone
-for ``RETRY_SECONDS``.
+page number. Redis away or slow: pages are rendered, the cache is left alone for
+``RETRY_SECONDS``, and a purge it could not take is recorded before this process
+uses it again.
 """
 
 import hashlib
@@ -46,6 +47,8 @@ _PRIVATE_COOKIES = ("messages",)
 _NOT_STORED = {"set-cookie", "vary", "content-length", "date"}
 
 _away_until = 0.0
+# Tags whose purge Redis did not take (see tags_purged).
+_unrecorded: set[str] = set()
 
 
 def enabled() -> bool:
@@ -75,9 +78,13 @@ def _page_key(request: HttpRequest) -> str | None:
 
 
 def tags_purged(tags: Iterable[str]) -> None:
-    """Record that pages carrying ``tags`` changed: none rendered before now is served again."""
+    """Record that pages carrying ``tags`` changed: none rendered before now is served again.
+
+    With Redis away the tags are kept in this process and recorded before it next uses the
+    cache: a Redis that comes back with its data (append-only file) holds pages they outdate."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return
+    tags = {*tags, *_unrecorded}
     now = time.time()
     marks = {_purged_key(tag): now for tag in tags}
     marks[PURGED_ANY] = now
@@ -85,12 +92,11 @@ def tags_purged(tags: Iterable[str]) -> None:
         # Kept as long as any page they could outdate.
         cache.set_many(marks, timeout=settings.PAGE_CACHE_SECONDS + 2 * CLOCK_SKEW_SECONDS)
     except (RedisError, OSError) as error:
-        logger.error(
-            "Page cache purge of %d tags failed: pages may show the old version for up to %d s: %s",
-            len(marks) - 1,
-            settings.PAGE_CACHE_SECONDS,
-            error,
-        )
+        _unrecorded.update(tags)
+        _cache_away(error)
+        logger.error("Page cache purge of %d tags kept until Redis answers: %s", len(tags), error)
+        return
+    _unrecorded.difference_update(tags)
 
 
 def _shared_seconds(response: HttpResponse) -> int | None:
@@ -122,6 +128,9 @@ class PageCacheMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = _page_key(request) if enabled() else None
+        if key is not None and _unrecorded:
+            tags_purged(())
+            key = key if enabled() else None
         if key is None:
             return self.get_response(request)
         began = time.time() - CLOCK_SKEW_SECONDS

@@ -16,6 +16,8 @@ from articles.purge import scheduled_articles_purge
 from articles.purgers import PurgeError, VarnishPurger
 from articles.tasks import front_cache_purge_task
 from tests.html import soup
+from tests.integration import broker_at, free_port
+from vivold.celery import app
 
 from .factories import ArticleFactory, AuthorFactory, TopicFactory
 
@@ -220,6 +222,18 @@ def test_a_front_cache_that_fails_is_retried_and_never_fails_the_save(
         site["article"].title = "Saved whatever the cache says"
         site["article"].save()
     assert Article.objects.get(pk=site["article"].pk).title == "Saved whatever the cache says"
+
+
+def test_with_no_broker_to_queue_it_the_purge_is_sent_once_from_the_save(
+    site, purges, django_capture_on_commit_callbacks
+):
+    app.conf.task_always_eager = False  # as in production; the suite's fixture puts it back
+    with broker_at(f"redis://127.0.0.1:{free_port()}/0"):
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            site["article"].title = "Saved with the broker away"
+            site["article"].save()
+    assert Article.objects.get(pk=site["article"].pk).title == "Saved with the broker away"
+    assert purges() and f"article-{site['article'].pk}" in purges()[-1]
 
 
 def test_no_front_cache_sends_nothing(site, recording_server, django_capture_on_commit_callbacks):

@@ -3,6 +3,7 @@ without a query, until a purge of one of their tags; nothing kept for editors, f
 addresses a crawler could multiply, or while Redis is away."""
 
 import logging
+import time
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from articles.models import Article, RelatedArticle
 from articles.purge import scheduled_articles_purge
 from core import pagecache
 from tests.articles.factories import ArticleFactory, TopicFactory
-from tests.integration import free_port
+from tests.integration import free_port, redis_server  # noqa: F401 - redis_server is a fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -179,7 +180,40 @@ def test_with_redis_away_pages_are_rendered_and_edits_saved(site, settings, capl
         site["article"].title = "Saved with Redis away"
         site["article"].save()
     assert Article.objects.get(pk=site["article"].pk).title == "Saved with Redis away"
-    assert any("Page cache purge" in record.getMessage() for record in caplog.records)
+    assert any("kept until Redis answers" in record.getMessage() for record in caplog.records)
+
+
+def test_a_purge_redis_could_not_take_is_recorded_before_its_old_pages_are_served(
+    site,
+    settings,
+    redis_server,  # noqa: F811 - the fixture imported above
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": redis_server.url(),
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    monkeypatch.setattr(pagecache, "RETRY_SECONDS", 0.0)  # production waits 5 s before trying Redis again
+    url = site["article"].get_absolute_url()
+    get(url)
+    assert served_from_cache(url)
+
+    redis_server.hang()  # Redis keeps its data and answers nothing, as in a network partition
+    with django_capture_on_commit_callbacks(execute=True):
+        site["article"].title = "Edited while Redis hung"
+        site["article"].save()
+    redis_server.resume()
+
+    response, queries = get(url)
+    assert queries > 0 and b"Edited while Redis hung" in response.content
+    assert not pagecache._unrecorded
+    time.sleep(pagecache.CLOCK_SKEW_SECONDS)  # rendered this long after the purge, a page is kept again
+    get(url)
+    assert served_from_cache(url)
 
 
 def test_with_the_page_cache_off_every_request_is_rendered(site, settings):
