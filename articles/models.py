@@ -15,8 +15,6 @@ from django.utils.html import strip_tags
 from django.utils.text import slugify
 from django_prose_editor.fields import ProseEditorField, create_sanitizer
 
-from core.links import route_url
-
 from .body import body_media_relative
 from .history import RevisionRecords
 from .images import image_variants_create
@@ -38,7 +36,7 @@ class Topic(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return route_url("articles:topic", self.slug)
+        return reverse("articles:topic", kwargs={"slug": self.slug})
 
 
 class Author(models.Model):
@@ -210,7 +208,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return route_url("articles:detail", self.slug)
+        return reverse("articles:detail", kwargs={"slug": self.slug})
 
     def publication_state_at(self, now: datetime) -> PublicationState:
         """Which of drafts(), scheduled() and published() holds this row at ``now``:

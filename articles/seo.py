@@ -4,9 +4,10 @@ import json
 
 from django.conf import settings
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from core.links import absolute_url, route_url
+from core.links import absolute_url
 
 from .models import Article, Topic
 
@@ -48,7 +49,7 @@ def article_structured_data(article: Article, topics: list[Topic]) -> list[dict]
         "publisher": {
             "@type": "Organization",
             "name": PUBLISHER_NAME,
-            "url": absolute_url(route_url("articles:home")),
+            "url": absolute_url(reverse("articles:home")),
             "logo": {"@type": "ImageObject", "url": absolute_url(static(LOGO)), "width": 512, "height": 512},
         },
         "image": [hero_image_url(article) or absolute_url(static(LOGO))],
@@ -57,7 +58,7 @@ def article_structured_data(article: Article, topics: list[Topic]) -> list[dict]
         "wordCount": article.word_count,
         "inLanguage": settings.LANGUAGE_CODE,
     }
-    trail = [(settings.SITE_NAME, absolute_url(route_url("articles:home")))]
+    trail = [(settings.SITE_NAME, absolute_url(reverse("articles:home")))]
     if topics:
         trail.append((topics[0].name, absolute_url(topics[0].get_absolute_url())))
     trail.append((article.title, url))

@@ -28,7 +28,6 @@ from articles.images import stored_image
 from articles.models import Article, Topic
 from articles.reading import body_outline
 from articles.seo import article_structured_data, hero_image_url, json_ld_script
-from core.links import route_url
 
 MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -77,8 +76,8 @@ def static(path: str) -> str:
 
 
 def link(name: str, slug: str | None = None) -> str:
-    """The URL of a pattern that takes no arguments or only a slug (remembered: core/links.py)."""
-    return route_url(name, slug)
+    """The URL of a pattern that takes no arguments or only a slug."""
+    return reverse(name, kwargs=None if slug is None else {"slug": slug})
 
 
 def article_json_ld(article: Article, topics: list[Topic]) -> SafeString:
