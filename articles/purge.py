@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import receiver
 from django.utils import timezone
 
 from core import pagecache
@@ -120,27 +121,38 @@ class _PendingPurge:
         self.tags = tags
 
     def __call__(self) -> None:
-        from celery import current_app as app
-
-        from .purgers import PurgeError, purger_from_settings
-        from .tasks import front_cache_purge_task
-
         tags = sorted(self.tags)
         # The page cache first: the front cache, told next, fetches the pages again from it.
         pagecache.tags_purged(tags)
-        if not front_cache_enabled():
-            return
-        if not app.conf.task_always_eager:
-            try:
-                front_cache_purge_task.delay(tags)
-                return
-            except Exception as exc:  # noqa: BLE001 - the save stands: the purge is sent once from here
-                logger.error("Front cache purge of %d tags not queued, sent once from here: %s", len(tags), exc)
-        # No broker (make run) or none reachable: once, in-process; a retry could only hold the editor up.
+        front_cache_purge(tags)
+
+
+def front_cache_purge(tags: list[str]) -> None:
+    """Queue the front cache's purge of ``tags``, or send it once from here without a broker."""
+    from celery import current_app as app
+
+    from .purgers import PurgeError, purger_from_settings
+    from .tasks import front_cache_purge_task
+
+    if not front_cache_enabled():
+        return
+    if not app.conf.task_always_eager:
         try:
-            purger_from_settings().purge(tags)
-        except PurgeError as exc:
-            logger.warning("%s (%d tags; the pages expire by their s-maxage)", exc, len(tags))
+            front_cache_purge_task.delay(tags)
+            return
+        except Exception as exc:  # noqa: BLE001 - the save stands: the purge is sent once from here
+            logger.error("Front cache purge of %d tags not queued, sent once from here: %s", len(tags), exc)
+    # No broker (make run) or none reachable: once, in-process; a retry could only hold the editor up.
+    try:
+        purger_from_settings().purge(tags)
+    except PurgeError as exc:
+        logger.warning("%s (%d tags; the pages expire by their s-maxage)", exc, len(tags))
+
+
+@receiver(pagecache.tags_recorded_late, dispatch_uid="articles.purge.front_cache_purge_again")
+def _front_cache_purge_again(*, tags: set[str], **kwargs) -> None:
+    # While the page cache held old pages, the front cache may have fetched one of them.
+    front_cache_purge(sorted(tags))
 
 
 def scheduled_articles_purge(*, now: datetime | None = None) -> list[int]:

@@ -1,7 +1,9 @@
-"""Thin Celery tasks for the front cache: purge tags, and purge what scheduled
-articles made due (run by beat every minute)."""
+"""Thin Celery tasks for the front cache and the page cache: purge tags, and purge what
+scheduled articles made due (run by beat every minute)."""
 
 from celery import shared_task
+
+from core import pagecache
 
 from .purge import scheduled_articles_purge
 from .purgers import PurgeError, purger_from_settings
@@ -22,4 +24,5 @@ def front_cache_purge_task(tags: list[str]) -> int:
 
 @shared_task
 def scheduled_articles_purge_task() -> int:
+    pagecache.tags_purged(())  # what this worker could not record while Redis was away
     return len(scheduled_articles_purge())

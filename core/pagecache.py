@@ -15,23 +15,36 @@ rendering: one round trip fetches the page with the time of the latest purge of
 any tag, and only a page older than that looks up its own tags. A page whose
 rendering overlapped the commit of a change is therefore never served.
 
+Stored pages are keyed by the release too (a digest of the code, the templates and the
+static manifest), so a deploy never serves the previous templates or static names; hits
+say their ``Age``, so a front cache keeps them no longer than a fresh page.
+
 Only a cache every web process shares will do: with Django's per-process memory
 cache a change made by another process would stay invisible. So
 ``PAGE_CACHE_SECONDS`` is 0 (off) without ``REDIS_URL``, and the settings refuse
-it on. Only addresses a crawler cannot multiply are kept: no query string but a
-page number. Redis away or slow: pages are rendered, the cache is left alone for
-``RETRY_SECONDS``, and a purge it could not take is recorded before this process
-uses it again.
+it on. Only addresses a crawler cannot multiply are kept: no query string but one
+page number, written as digits, on a paginated listing (``PAGINATED``). Redis away or
+slow: pages are rendered, the cache is left alone for ``RETRY_SECONDS``, and a purge
+it could not take is kept by the process, recorded before the process uses the cache
+again (or by beat's next minute in a worker), and then sent to the front cache again
+(``tags_recorded_late``), which may have fetched an old page from another process
+meanwhile.
 """
 
+import functools
 import hashlib
 import logging
+import os
+import pickle
+import re
 import time
 import zlib
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
 
@@ -44,7 +57,17 @@ CLOCK_SKEW_SECONDS = 1.0
 RETRY_SECONDS = 5.0
 # Cookies that make a page someone's own (the VCL passes them too): Django's messages.
 _PRIVATE_COOKIES = ("messages",)
-_NOT_STORED = {"set-cookie", "vary", "content-length", "date"}
+_NOT_STORED = {"set-cookie", "vary", "content-length", "date", "age"}
+# Listings a page number changes; on any other page a query string is not kept.
+PAGINATED = {"articles:home", "articles:topic"}
+_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+# What the release digest reads: our code and templates, and the static manifest.
+_RELEASE_SUFFIXES = {".py", ".html", ".txt", ".xml", ".toml"}
+_RELEASE_SKIPPED = {".git", ".venv", "var", "node_modules", "tests", "bench", "deploy", "docs", "media", "staticfiles"}
+
+_UNREADABLE = (pickle.UnpicklingError, EOFError, ImportError, AttributeError, ValueError, TypeError, zlib.error)
+# Sent with the tags whose purge Redis took only late: the front cache is purged again.
+tags_recorded_late = Signal()
 
 _away_until = 0.0
 # Tags whose purge Redis did not take (see tags_purged).
@@ -65,15 +88,35 @@ def _purged_key(tag: str) -> str:
     return f"pagecache:purged:{tag}"
 
 
+@functools.cache
+def release() -> str:
+    """A digest of what a page is made from here: the project's code and templates (by
+    content, so every machine running one release agrees) and the static manifest."""
+    digest = hashlib.blake2b(digest_size=8)
+    root = Path(settings.BASE_DIR)
+    files = []
+    for folder, folders, names in os.walk(root):
+        folders[:] = sorted(name for name in folders if name not in _RELEASE_SKIPPED and not name.startswith("."))
+        files += [Path(folder, name) for name in names if Path(name).suffix in _RELEASE_SUFFIXES]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
+    if manifest.is_file():
+        digest.update(manifest.read_bytes())
+    return digest.hexdigest()
+
+
 def _page_key(request: HttpRequest) -> str | None:
     """Where this request's page would be kept, or None if it is not one to keep."""
     if request.method != "GET" or "HTTP_AUTHORIZATION" in request.META:
         return None
     if any(name in request.COOKIES for name in (settings.SESSION_COOKIE_NAME, *_PRIVATE_COOKIES)):
         return None
-    if any(name != "page" for name in request.GET):
+    if request.GET and (list(request.GET) != ["page"] or not _PAGE_NUMBER.fullmatch(request.GET.getlist("page")[0])):
         return None
-    address = f"{request.get_host()}{request.get_full_path()}"
+    request.get_host()  # a Host not in ALLOWED_HOSTS is refused (400) before anything is served
+    # Pages print SITE_URL's addresses, never the Host's: one copy whatever the name asked for.
+    address = f"{release()}{request.get_full_path()}"
     return "pagecache:page:" + hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
 
 
@@ -84,7 +127,10 @@ def tags_purged(tags: Iterable[str]) -> None:
     cache: a Redis that comes back with its data (append-only file) holds pages they outdate."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return
-    tags = {*tags, *_unrecorded}
+    late = set(_unrecorded)
+    tags = {*tags, *late}
+    if not tags:
+        return
     now = time.time()
     marks = {_purged_key(tag): now for tag in tags}
     marks[PURGED_ANY] = now
@@ -97,6 +143,9 @@ def tags_purged(tags: Iterable[str]) -> None:
         logger.error("Page cache purge of %d tags kept until Redis answers: %s", len(tags), error)
         return
     _unrecorded.difference_update(tags)
+    if late:
+        logger.warning("Page cache purge of %d tags recorded once Redis answered", len(late))
+        tags_recorded_late.send(sender=None, tags=late)
 
 
 def _shared_seconds(response: HttpResponse) -> int | None:
@@ -139,10 +188,14 @@ class PageCacheMiddleware:
         except (RedisError, OSError) as error:
             _cache_away(error)
             return self.get_response(request)
+        except _UNREADABLE as error:  # written by another release's code: rendered afresh
+            logger.warning("Page cache entry unreadable, page rendered: %r", error)
+            stored = None
         if stored is not None:
             return stored
         response = self.get_response(request)
-        if _storable(response):
+        match = request.resolver_match
+        if _storable(response) and (not request.GET or (match and match.view_name in PAGINATED)):
             self._store(key, response, began)
         return response
 
@@ -159,10 +212,15 @@ class PageCacheMiddleware:
         response = HttpResponse(zlib.decompress(content))
         for name, value in headers:
             response[name] = value
+        # How long ago it was rendered, so a front cache subtracts it from s-maxage.
+        response["Age"] = str(max(0, int(time.time() - began - CLOCK_SKEW_SECONDS)))
         return response
 
     def _store(self, key: str, response: HttpResponse, began: float) -> None:
-        seconds = min(settings.PAGE_CACHE_SECONDS, _shared_seconds(response) or 0)
+        # Counted from the start of the rendering, so the page goes before any purge mark
+        # that could outdate it (they live PAGE_CACHE_SECONDS from the purge).
+        lifetime = min(settings.PAGE_CACHE_SECONDS, _shared_seconds(response) or 0)
+        seconds = int(lifetime - (time.time() - began))
         if seconds <= 0:
             return
         headers = [(name, value) for name, value in response.items() if name.lower() not in _NOT_STORED]

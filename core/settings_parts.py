@@ -10,10 +10,10 @@ from django.urls import reverse_lazy
 from .csp_hashes import prose_editor_style_hashes
 
 
-def beat_schedule(*, newsletter_sweep_seconds: float, front_cache_purges: bool) -> dict:
+def beat_schedule(*, newsletter_sweep_seconds: float, scheduled_purges: bool) -> dict:
     """What Celery beat starts: the digests at 07:00 (CELERY_TIMEZONE, the site's time), the
-    stalled-delivery and subscriber-mail sweeps, the insights flush, and with a front cache the
-    purge for scheduled articles."""
+    stalled-delivery and subscriber-mail sweeps, the insights flush, and with a front cache or
+    the page cache the purge for scheduled articles."""
     schedule = {
         "digest-weekly": {
             "task": "digests.tasks.digests_due_send_task",
@@ -33,8 +33,8 @@ def beat_schedule(*, newsletter_sweep_seconds: float, front_cache_purges: bool) 
             "schedule": newsletter_sweep_seconds,
         },
     }
-    if front_cache_purges:
-        # Scheduled articles appear by themselves; the front cache hears of it here.
+    if scheduled_purges:
+        # Scheduled articles appear by themselves; the front cache and the page cache hear of it here.
         schedule["front-cache-scheduled-articles"] = {
             "task": "articles.tasks.scheduled_articles_purge_task",
             "schedule": 60.0,

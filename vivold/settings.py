@@ -230,7 +230,7 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"socket_connect_timeout": REDIS_SOCKE
 # Periodic work (digests at 07:00 local time, sweeps, insights): core/settings_parts.py.
 CELERY_BEAT_SCHEDULE = beat_schedule(
     newsletter_sweep_seconds=env.float("NEWSLETTER_SWEEP_SECONDS", default=30.0),
-    front_cache_purges=FRONT_CACHE_PURGER != "none",
+    scheduled_purges=FRONT_CACHE_PURGER != "none" or PAGE_CACHE_SECONDS > 0,
 )
 
 # Reader insights: with Redis, each web process sends its beacons' counts in one round trip

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission, User
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +19,8 @@ from articles.models import Article, RelatedArticle
 from articles.purge import scheduled_articles_purge
 from core import pagecache
 from tests.articles.factories import ArticleFactory, TopicFactory
-from tests.integration import free_port, redis_server  # noqa: F401 - redis_server is a fixture
+from tests.frontcache import recording_server  # noqa: F401 - a fixture
+from tests.integration import free_port, redis_server  # noqa: F401 - a fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.redis]
 
@@ -96,6 +98,38 @@ def test_an_edit_is_seen_at_once_and_an_unrelated_article_stays_cached(site, dja
     assert queries > 0
 
 
+def test_a_page_from_the_cache_says_its_age(site):
+    url = site["article"].get_absolute_url()
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert "Age" not in get(url)[0]
+    with time_machine.travel(start + timedelta(seconds=100), tick=False):
+        response, queries = get(url)
+        assert queries == 0 and response["Age"] == "100"
+
+
+def test_a_new_release_renders_its_pages_afresh(site, settings, tmp_path):
+    url = site["article"].get_absolute_url()
+    get(url)
+    assert served_from_cache(url)
+    (tmp_path / "staticfiles.json").write_text('{"paths": {"css/site.css": "css/site.0123456789ab.css"}}')
+    settings.STATIC_ROOT = tmp_path  # the static manifest of another deploy
+    pagecache.release.cache_clear()
+    try:
+        assert not served_from_cache(url)
+        assert served_from_cache(url)
+    finally:
+        pagecache.release.cache_clear()
+
+
+def test_an_entry_it_cannot_read_is_rendered_afresh(site, rf):
+    url = site["article"].get_absolute_url()
+    cache.set(pagecache._page_key(rf.get(url)), ("written", "by", "another", "release", "shape"))
+    response, queries = get(url)
+    assert response.status_code == 200 and queries > 0
+    assert served_from_cache(url)
+
+
 def test_a_page_rendered_around_a_purge_is_not_trusted(site):
     url = site["article"].get_absolute_url()
     start = timezone.now()
@@ -153,9 +187,20 @@ def test_editors_and_readers_with_a_message_get_their_own_page(site):
 
 
 def test_addresses_a_crawler_could_multiply_are_not_kept(site):
-    for url in ["/search/?q=rates", "/?utm_source=digest", "/?page=2&sort=x", "/?page=999"]:
+    article = site["article"].get_absolute_url()
+    for url in [
+        "/search/?q=rates",
+        "/?utm_source=digest",
+        "/?page=2&sort=x",
+        "/?page=999",
+        "/?page=junk&page=1",
+        "/?page=01",
+        f"{article}?page=7",
+    ]:
         get(url)
         assert not served_from_cache(url), url
+    get("/?page=1")
+    assert served_from_cache("/?page=1")
     # A page past the end is answered but private, so kept by nobody.
     assert "private" in get("/?page=999")[0]["Cache-Control"]
 
@@ -187,6 +232,7 @@ def test_a_purge_redis_could_not_take_is_recorded_before_its_old_pages_are_serve
     site,
     settings,
     redis_server,  # noqa: F811 - the fixture imported above
+    recording_server,  # noqa: F811
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
@@ -198,6 +244,8 @@ def test_a_purge_redis_could_not_take_is_recorded_before_its_old_pages_are_serve
         }
     }
     monkeypatch.setattr(pagecache, "RETRY_SECONDS", 0.0)  # production waits 5 s before trying Redis again
+    settings.FRONT_CACHE_PURGER = "varnish"
+    settings.FRONT_CACHE_URL = recording_server.url
     url = site["article"].get_absolute_url()
     get(url)
     assert served_from_cache(url)
@@ -211,6 +259,11 @@ def test_a_purge_redis_could_not_take_is_recorded_before_its_old_pages_are_serve
     response, queries = get(url)
     assert queries > 0 and b"Edited while Redis hung" in response.content
     assert not pagecache._unrecorded
+    # The front cache was purged at the save and again once Redis took the purge: in between
+    # it could have fetched the old page from another process's page cache.
+    tag = f"article-{site['article'].pk}"
+    purged = [r for r in recording_server.requests if r.method == "PURGE" and tag in r.headers["xkey-softpurge"]]
+    assert len(purged) == 2
     time.sleep(pagecache.CLOCK_SKEW_SECONDS)  # rendered this long after the purge, a page is kept again
     get(url)
     assert served_from_cache(url)

@@ -63,14 +63,19 @@ def test_the_page_cache_is_refused_without_a_cache_every_process_shares(tmp_path
     assert run_manage(["check"], with_redis).returncode == 0
 
 
-PRINT_PAGE_CACHE = "import django; django.setup(); from django.conf import settings; print(settings.PAGE_CACHE_SECONDS)"
+PRINT_PAGE_CACHE = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.PAGE_CACHE_SECONDS, 'front-cache-scheduled-articles' in settings.CELERY_BEAT_SCHEDULE)"
+)
 
 
-@pytest.mark.parametrize(("debug", "with_redis"), [("0", "3600"), ("1", "0")])
+@pytest.mark.parametrize(("debug", "with_redis"), [("0", ["3600", "True"]), ("1", ["0", "False"])])
 def test_the_page_cache_is_on_with_redis_in_production_and_off_in_development(tmp_path, debug, with_redis):
+    # On, beat also purges what scheduled articles made due, with no front cache as with one.
     redis = production_env(tmp_path, DJANGO_DEBUG=debug, REDIS_URL="redis://127.0.0.1:6379/0")
-    assert run_python(PRINT_PAGE_CACHE, redis).stdout.split() == [with_redis]
-    assert run_python(PRINT_PAGE_CACHE, production_env(tmp_path, DJANGO_DEBUG=debug)).stdout.split() == ["0"]
+    assert run_python(PRINT_PAGE_CACHE, redis).stdout.split() == with_redis
+    alone = production_env(tmp_path, DJANGO_DEBUG=debug)
+    assert run_python(PRINT_PAGE_CACHE, alone).stdout.split() == ["0", "False"]
 
 
 @pytest.mark.django_db
