@@ -127,8 +127,9 @@ class _PendingPurge:
         front_cache_purge(tags)
 
 
-def front_cache_purge(tags: list[str]) -> None:
-    """Queue the front cache's purge of ``tags``, or send it once from here without a broker."""
+def front_cache_purge(tags: list[str], *, send_here: bool = True) -> None:
+    """Queue the front cache's purge of ``tags``, or (``send_here``) send it once from here
+    without a broker."""
     from celery import current_app as app
 
     from .purgers import PurgeError, purger_from_settings
@@ -141,7 +142,9 @@ def front_cache_purge(tags: list[str]) -> None:
             front_cache_purge_task.delay(tags)
             return
         except Exception as exc:  # noqa: BLE001 - the save stands: the purge is sent once from here
-            logger.error("Front cache purge of %d tags not queued, sent once from here: %s", len(tags), exc)
+            logger.error("Front cache purge of %d tags not queued: %s", len(tags), exc)
+            if not send_here:
+                return
     # No broker (make run) or none reachable: once, in-process; a retry could only hold the editor up.
     try:
         purger_from_settings().purge(tags)
@@ -152,7 +155,8 @@ def front_cache_purge(tags: list[str]) -> None:
 @receiver(pagecache.tags_recorded_late, dispatch_uid="articles.purge.front_cache_purge_again")
 def _front_cache_purge_again(*, tags: set[str], **kwargs) -> None:
     # While the page cache held old pages, the front cache may have fetched one of them.
-    front_cache_purge(sorted(tags))
+    # Queued only: this runs within a reader's request.
+    front_cache_purge(sorted(tags), send_here=False)
 
 
 def scheduled_articles_purge(*, now: datetime | None = None) -> list[int]:

@@ -15,8 +15,8 @@ rendering: one round trip fetches the page with the time of the latest purge of
 any tag, and only a page older than that looks up its own tags. A page whose
 rendering overlapped the commit of a change is therefore never served.
 
-Stored pages are keyed by the release too (a digest of the code, the templates and the
-static manifest), so a deploy never serves the previous templates or static names; hits
+Stored pages are keyed by the release too (a digest of the code, the templates, the
+static manifest and the settings pages print), so a deploy never serves the previous templates or static names; hits
 say their ``Age``, so a front cache keeps them no longer than a fresh page.
 
 Only a cache every web process shares will do: with Django's per-process memory
@@ -33,6 +33,7 @@ meanwhile.
 
 import functools
 import hashlib
+import json
 import logging
 import os
 import pickle
@@ -60,9 +61,20 @@ _PRIVATE_COOKIES = ("messages",)
 _NOT_STORED = {"set-cookie", "vary", "content-length", "date", "age"}
 # Listings a page number changes; on any other page a query string is not kept.
 PAGINATED = {"articles:home", "articles:topic"}
-_PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
+_PAGE_QUERY = re.compile(r"page=[1-9][0-9]{0,5}")
 # What the release digest reads: our code and templates, and the static manifest.
 _RELEASE_SUFFIXES = {".py", ".html", ".txt", ".xml", ".toml"}
+_RELEASE_SETTINGS = (
+    "SITE_URL",
+    "SITE_NAME",
+    "STATIC_URL",
+    "MEDIA_URL",
+    "PAGE_CACHE_SECONDS",
+    "FRONT_CACHE_SECONDS",
+    "FRONT_CACHE_BROWSER_SECONDS",
+    "FRONT_CACHE_STALE_SECONDS",
+    "FRONT_CACHE_STALE_IF_ERROR_SECONDS",
+)
 _RELEASE_SKIPPED = {".git", ".venv", "var", "node_modules", "tests", "bench", "deploy", "docs", "media", "staticfiles"}
 
 _UNREADABLE = (pickle.UnpicklingError, EOFError, ImportError, AttributeError, ValueError, TypeError, zlib.error)
@@ -91,7 +103,8 @@ def _purged_key(tag: str) -> str:
 @functools.cache
 def release() -> str:
     """A digest of what a page is made from here: the project's code and templates (by
-    content, so every machine running one release agrees) and the static manifest."""
+    content, so every machine running one release agrees), the static manifest's hash and
+    the settings a stored page prints or carries in its headers."""
     digest = hashlib.blake2b(digest_size=8)
     root = Path(settings.BASE_DIR)
     files = []
@@ -99,10 +112,16 @@ def release() -> str:
         folders[:] = sorted(name for name in folders if name not in _RELEASE_SKIPPED and not name.startswith("."))
         files += [Path(folder, name) for name in names if Path(name).suffix in _RELEASE_SUFFIXES]
     for path in sorted(files):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
-    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if manifest.is_file():
-        digest.update(manifest.read_bytes())
+        try:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        except OSError:  # a file that went away or can't be read is not part of the pages
+            continue
+    try:
+        manifest = json.loads((Path(settings.STATIC_ROOT) / "staticfiles.json").read_bytes())
+    except (OSError, ValueError):
+        manifest = {}
+    digest.update(json.dumps(manifest.get("hash") or manifest.get("paths"), sort_keys=True).encode())
+    digest.update(repr([getattr(settings, name) for name in _RELEASE_SETTINGS]).encode())
     return digest.hexdigest()
 
 
@@ -112,11 +131,12 @@ def _page_key(request: HttpRequest) -> str | None:
         return None
     if any(name in request.COOKIES for name in (settings.SESSION_COOKIE_NAME, *_PRIVATE_COOKIES)):
         return None
-    if request.GET and (list(request.GET) != ["page"] or not _PAGE_NUMBER.fullmatch(request.GET.getlist("page")[0])):
+    query = request.META.get("QUERY_STRING", "")
+    if query and not _PAGE_QUERY.fullmatch(query):
         return None
     request.get_host()  # a Host not in ALLOWED_HOSTS is refused (400) before anything is served
     # Pages print SITE_URL's addresses, never the Host's: one copy whatever the name asked for.
-    address = f"{release()}{request.get_full_path()}"
+    address = f"{release()}{request.path}?{query}"
     return "pagecache:page:" + hashlib.blake2b(address.encode(), digest_size=16).hexdigest()
 
 
@@ -127,7 +147,9 @@ def tags_purged(tags: Iterable[str]) -> None:
     cache: a Redis that comes back with its data (append-only file) holds pages they outdate."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return
+    # Taken out before the round trip, so two requests never both send what was kept.
     late = set(_unrecorded)
+    _unrecorded.difference_update(late)
     tags = {*tags, *late}
     if not tags:
         return
@@ -142,10 +164,11 @@ def tags_purged(tags: Iterable[str]) -> None:
         _cache_away(error)
         logger.error("Page cache purge of %d tags kept until Redis answers: %s", len(tags), error)
         return
-    _unrecorded.difference_update(tags)
     if late:
         logger.warning("Page cache purge of %d tags recorded once Redis answered", len(late))
-        tags_recorded_late.send(sender=None, tags=late)
+        for _, error in tags_recorded_late.send_robust(sender=None, tags=late):
+            if isinstance(error, Exception):
+                logger.error("Front cache purge after a late page cache purge failed: %r", error)
 
 
 def _shared_seconds(response: HttpResponse) -> int | None:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from articles.models import Article, RelatedArticle
 from articles.purge import scheduled_articles_purge
+from articles.tasks import scheduled_articles_purge_task
 from core import pagecache
 from tests.articles.factories import ArticleFactory, TopicFactory
 from tests.frontcache import recording_server  # noqa: F401 - a fixture
@@ -122,6 +123,38 @@ def test_a_new_release_renders_its_pages_afresh(site, settings, tmp_path):
         pagecache.release.cache_clear()
 
 
+def test_the_release_follows_the_code_and_templates(settings, tmp_path):
+    (tmp_path / "articles").mkdir()
+    template = tmp_path / "articles" / "page.html"
+    template.write_text("<h1>{{ title }}</h1>")
+    (tmp_path / "var").mkdir()
+    settings.BASE_DIR, settings.STATIC_ROOT = tmp_path, tmp_path / "staticfiles"
+    pagecache.release.cache_clear()
+    try:
+        first = pagecache.release()
+        (tmp_path / "var" / "db.sqlite3.txt").write_text("local state, not the release")
+        pagecache.release.cache_clear()
+        assert pagecache.release() == first
+        template.write_text("<h1 class=title>{{ title }}</h1>")
+        pagecache.release.cache_clear()
+        assert pagecache.release() != first
+    finally:
+        pagecache.release.cache_clear()
+
+
+def test_one_copy_serves_every_allowed_host_and_others_are_refused(site, settings):
+    settings.ALLOWED_HOSTS = ["vivold.example", "www.vivold.example"]
+    url = site["article"].get_absolute_url()
+    with CaptureQueriesContext(connection) as queries:
+        Client(HTTP_HOST="vivold.example").get(url)
+        again = Client(HTTP_HOST="www.vivold.example").get(url)
+    assert again.status_code == 200 and len(queries) > 0
+    assert Client(HTTP_HOST="evil.example").get(url).status_code == 400
+    with CaptureQueriesContext(connection) as queries:
+        assert Client(HTTP_HOST="www.vivold.example").get(url).status_code == 200
+    assert len(queries) == 0
+
+
 def test_an_entry_it_cannot_read_is_rendered_afresh(site, rf):
     url = site["article"].get_absolute_url()
     cache.set(pagecache._page_key(rf.get(url)), ("written", "by", "another", "release", "shape"))
@@ -195,6 +228,10 @@ def test_addresses_a_crawler_could_multiply_are_not_kept(site):
         "/?page=999",
         "/?page=junk&page=1",
         "/?page=01",
+        "/?&",
+        "/?page=1&page=1",
+        "/?page=%31",
+        "/?pag%65=1",
         f"{article}?page=7",
     ]:
         get(url)
@@ -267,6 +304,30 @@ def test_a_purge_redis_could_not_take_is_recorded_before_its_old_pages_are_serve
     time.sleep(pagecache.CLOCK_SKEW_SECONDS)  # rendered this long after the purge, a page is kept again
     get(url)
     assert served_from_cache(url)
+
+
+def test_a_worker_records_what_it_kept_within_the_minute(
+    site,
+    settings,
+    redis_server,  # noqa: F811 - the fixture imported above
+    django_capture_on_commit_callbacks,
+):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "core.cache.RedisCache",
+            "LOCATION": redis_server.url(),
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    tag = f"article-{site['article'].pk}"
+    redis_server.hang()
+    with django_capture_on_commit_callbacks(execute=True):  # a purge made in a Celery worker
+        site["article"].save()
+    redis_server.resume()
+    assert tag in pagecache._unrecorded
+    scheduled_articles_purge_task.apply()  # beat's every-minute task
+    assert not pagecache._unrecorded
+    assert cache.get(f"pagecache:purged:{tag}") is not None
 
 
 def test_with_the_page_cache_off_every_request_is_rendered(site, settings):
