@@ -210,3 +210,11 @@ def test_listing_query_count_is_constant(client, url):
     large, response = _queries(client, url)
     assert large == small
     assert len(soup(response).select(".card")) == 10
+
+
+def test_the_search_page_puts_the_cursor_in_the_box_until_there_are_results(client):
+    ArticleFactory(title="Rates and their reach")
+    empty = soup(client.get(reverse("articles:search"))).find("input", attrs={"name": "q"})
+    assert empty.has_attr("autofocus")
+    answered = soup(client.get(reverse("articles:search"), {"q": "rates"})).find("input", attrs={"name": "q"})
+    assert not answered.has_attr("autofocus")  # the results are what a reader reads next
