@@ -17,7 +17,7 @@ from core.security import CSPNonceMediaMixin
 from .images import ReencodedImageField, body_image_store
 from .models import Article, Author, PreviewLink, PublicationState, RelatedArticle, Topic
 from .previews import DEFAULT_DAYS, MAX_DAYS
-from .revisions import revision_changes
+from .revisions import revision_changes, revision_state
 from .services import article_revision_restore, preview_link_create, preview_links_revoke
 
 SAVE_AS_DRAFT, PUBLISH_NOW, SCHEDULE = "_save_as_draft", "_publish_now", "_schedule"
@@ -204,7 +204,12 @@ class ArticleAdmin(CSPNonceMediaMixin, admin.ModelAdmin):
         for position, revision in enumerate(revisions[:REVISIONS_SHOWN]):
             previous = revisions[position + 1] if position + 1 < len(revisions) else None
             shown.append(
-                {"revision": revision, "changes": revision_changes(revision, previous), "latest": position == 0}
+                {
+                    "revision": revision,
+                    "state": revision_state(revision),
+                    "changes": revision_changes(revision, previous),
+                    "latest": position == 0,
+                }
             )
         context = {
             **self.admin_site.each_context(request),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
+from .models import ArticleStatus, PublicationState
+
 # Closing a block starts a new line of the text compared.
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|ul|ol)>|<br\s*/?>|<hr\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
@@ -50,6 +52,15 @@ def _when(value) -> str:
     return date_filter(timezone.localtime(value), "j M Y, H:i") if value else "no date"
 
 
+def revision_state(revision) -> str:
+    """Where the article stood for readers when the revision was saved: a published row
+    whose date was still ahead was scheduled, not out."""
+    ahead = revision.published_at is not None and revision.published_at > revision.history_date
+    if revision.status == ArticleStatus.PUBLISHED and ahead:
+        return PublicationState.SCHEDULED.value
+    return revision.get_status_display()
+
+
 def _readable(revision) -> dict[str, str]:
     return {
         "Title": revision.title,
@@ -57,7 +68,7 @@ def _readable(revision) -> dict[str, str]:
         "Key insights": revision.key_insights,
         "Body": body_as_text(revision.body),
         "Topics": ", ".join(sorted(row.topic.name for row in revision.topics.select_related("topic") if row.topic)),
-        "Status": revision.get_status_display(),
+        "Status": revision_state(revision),
         "Publication date": _when(revision.published_at),
         "Author": str(revision.author) if revision.author_id else "",
         "Address": revision.slug,

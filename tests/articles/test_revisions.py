@@ -1,7 +1,11 @@
 """Revisions: one for every save, from the admin or from code; a readable diff; one-click restore."""
 
+from datetime import timedelta
+
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from articles.models import Article
 from articles.revisions import body_as_text, revision_changes, word_diff
@@ -140,6 +144,19 @@ def test_revisions_page_shows_the_diff_and_restore_brings_the_text_back(admin_cl
     assert article.history.count() == 3
     assert restore.history_change_reason.startswith("Restored the revision of")
     assert restore.history_user == admin_user and restore.title == "Original title"
+
+
+def test_a_revision_saved_before_its_date_reads_scheduled(admin_client):
+    article = ArticleFactory(title="Held back", published_at=timezone.now() + timedelta(days=2))
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
+        article.title = "Out now"
+        article.save()
+        page = soup(admin_client.get(reverse("admin:articles_article_revisions", args=[article.pk])))
+    out, held = page.select(".revision")
+    assert "· Published," in out.select_one(".revision-head p").get_text()
+    assert "· Scheduled," in held.select_one(".revision-head p").get_text()
+    changes = {change.label: change for change in revision_changes(article.history.last())}
+    assert "".join(text for _, text in changes["Status"].pieces) == "Scheduled"
 
 
 def test_a_revision_of_another_article_is_not_restored(admin_client):
