@@ -153,4 +153,5 @@ class PreferencesForm(forms.Form):
 
     def __init__(self, *args, subscriber: Subscriber, **kwargs):
         kwargs.setdefault("initial", {"cadence": subscriber.cadence, "topics": list(subscriber.topics.all())})
+        kwargs.setdefault("label_suffix", "")  # legends read "How often", not "How often:"
         super().__init__(*args, **kwargs)
