@@ -77,10 +77,20 @@ def _readable(revision) -> dict[str, str]:
     }
 
 
+# Values read as one piece: "3 Dec" struck and "5 Dec" added, never a lone "3" and "5".
+WHOLE_VALUES = {"Status", "Publication date", "Author", "Address", "Hero image"}
+
+
+def _whole_diff(old: str, new: str) -> list[tuple[str, str]]:
+    return [piece for piece in (("removed", old), ("added", new)) if piece[1]]
+
+
 def revision_changes(revision, previous=None) -> list[FieldChange]:
     """The fields that differ from the previous revision (all of them, for the first)."""
     new = _readable(revision)
     old = _readable(previous) if previous is not None else dict.fromkeys(new, "")
     return [
-        FieldChange(label=label, pieces=word_diff(old[label], new[label])) for label in new if old[label] != new[label]
+        FieldChange(label=label, pieces=(_whole_diff if label in WHOLE_VALUES else word_diff)(old[label], new[label]))
+        for label in new
+        if old[label] != new[label]
     ]

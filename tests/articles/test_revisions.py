@@ -159,6 +159,17 @@ def test_a_revision_saved_before_its_date_reads_scheduled(admin_client):
     assert "".join(text for _, text in changes["Status"].pieces) == "Scheduled"
 
 
+def test_dates_and_states_change_as_whole_values():
+    article = ArticleFactory(published_at=timezone.now() - timedelta(days=3))
+    article.published_at -= timedelta(days=2)
+    article.save()
+    first, latest = article.history.order_by("history_id")
+    changes = {change.label: change.pieces for change in revision_changes(latest, first)}
+    assert [kind for kind, _ in changes["Publication date"]] == ["removed", "added"]
+    before = {change.label: change.pieces for change in revision_changes(first)}["Publication date"]
+    assert changes["Publication date"][0] == ("removed", before[-1][1])
+
+
 def test_a_revision_of_another_article_is_not_restored(admin_client):
     one, other = ArticleFactory(), ArticleFactory()
     foreign = other.history.get()
