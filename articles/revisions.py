@@ -24,6 +24,7 @@ _WORDS = re.compile(r"\n|[^\S\n]+|[^\s]+")
 class FieldChange:
     label: str
     pieces: list[tuple[str, str]]  # ("same" | "removed" | "added", text)
+    whole: bool = False  # one value replaced by another, not a text edited
 
 
 def body_as_text(body: str) -> str:
@@ -89,8 +90,10 @@ def revision_changes(revision, previous=None) -> list[FieldChange]:
     """The fields that differ from the previous revision (all of them, for the first)."""
     new = _readable(revision)
     old = _readable(previous) if previous is not None else dict.fromkeys(new, "")
-    return [
-        FieldChange(label=label, pieces=(_whole_diff if label in WHOLE_VALUES else word_diff)(old[label], new[label]))
-        for label in new
-        if old[label] != new[label]
-    ]
+    changes = []
+    for label in (label for label in new if old[label] != new[label]):
+        if label in WHOLE_VALUES:
+            changes.append(FieldChange(label=label, pieces=_whole_diff(old[label], new[label]), whole=True))
+        else:
+            changes.append(FieldChange(label=label, pieces=word_diff(old[label], new[label])))
+    return changes

@@ -164,10 +164,10 @@ def test_dates_and_states_change_as_whole_values():
     article.published_at -= timedelta(days=2)
     article.save()
     first, latest = article.history.order_by("history_id")
-    changes = {change.label: change.pieces for change in revision_changes(latest, first)}
-    assert [kind for kind, _ in changes["Publication date"]] == ["removed", "added"]
+    change = {change.label: change for change in revision_changes(latest, first)}["Publication date"]
+    assert change.whole and [kind for kind, _ in change.pieces] == ["removed", "added"]
     before = {change.label: change.pieces for change in revision_changes(first)}["Publication date"]
-    assert changes["Publication date"][0] == ("removed", before[-1][1])
+    assert change.pieces[0] == ("removed", before[-1][1])
 
 
 def test_a_revision_of_another_article_is_not_restored(admin_client):
