@@ -107,12 +107,17 @@ def test_killed_worker_mid_send_loses_nobody(workers, smtp_sink):
     digest = digests_due_send(cadence="weekly")
 
     assert smtp_sink.wait_for(lambda: smtp_sink.total() >= 500, timeout=60)
+    # Killed the moment a batch is claimed, both at once: a process caught between batches
+    # holds nothing, and the test would then prove nothing.
+    sending = Delivery.objects.filter(digest=digest, status="sending")
+    assert smtp_sink.wait_for(sending.exists, timeout=30, interval=0)
     workers.kill(first)
+    workers.kill(second)
     killed_at = smtp_sink.total()
     assert killed_at < 2000, "the send finished before the kill"
     workers.start(1)
 
-    # The survivors finish what they can; the dead worker's claimed rows stay "sending"
+    # The new worker finishes what it can; the dead workers' claimed rows stay "sending"
     # until the sweeper hands them back.
     def settled():
         before = smtp_sink.total()
@@ -129,8 +134,8 @@ def test_killed_worker_mid_send_loses_nobody(workers, smtp_sink):
     missing = [f"kill{n}@example.com" for n in range(2000) if counts[f"kill{n}@example.com"] == 0]
     duplicates = sum(n - 1 for n in counts.values() if n > 1)
     assert missing == []
-    # Solo pool: the killed process had at most one message accepted by the server but not yet marked.
-    assert duplicates <= 1
+    # Solo pool: each killed process had at most one message accepted by the server but not yet marked.
+    assert duplicates <= 2
     assert Delivery.objects.filter(digest=digest, status="sent").count() == 2000
 
 
