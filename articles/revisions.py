@@ -91,9 +91,9 @@ def revision_changes(revision, previous=None) -> list[FieldChange]:
     new = _readable(revision)
     old = _readable(previous) if previous is not None else dict.fromkeys(new, "")
     changes = []
-    for label in (label for label in new if old[label] != new[label]):
-        if label in WHOLE_VALUES:
-            changes.append(FieldChange(label=label, pieces=_whole_diff(old[label], new[label]), whole=True))
-        else:
-            changes.append(FieldChange(label=label, pieces=word_diff(old[label], new[label])))
+    for label, value in new.items():
+        if old[label] != value:
+            whole = label in WHOLE_VALUES
+            pieces = (_whole_diff if whole else word_diff)(old[label], value)
+            changes.append(FieldChange(label=label, pieces=pieces, whole=whole))
     return changes

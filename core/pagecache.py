@@ -16,8 +16,9 @@ any tag, and only a page older than that looks up its own tags. A page whose
 rendering overlapped the commit of a change is therefore never served.
 
 Stored pages are keyed by the release too (a digest of the code, the templates, the
-static manifest and the settings pages print), so a deploy never serves the previous templates or static names; hits
-say their ``Age``, so a front cache keeps them no longer than a fresh page.
+static manifest and the settings pages print), so a deploy never serves the previous
+templates or static names; hits say their ``Age``, so a front cache keeps them no
+longer than a fresh page.
 
 Only a cache every web process shares will do: with Django's per-process memory
 cache a change made by another process would stay invisible. So
@@ -179,10 +180,13 @@ def _shared_seconds(response: HttpResponse) -> int | None:
     return None
 
 
-def _storable(response: HttpResponse) -> bool:
+def _storable(request: HttpRequest, response: HttpResponse) -> bool:
+    """A plain answer the front cache may keep, at an address kept here (see _page_key)."""
     control = response.get("Cache-Control", "")
+    match = request.resolver_match
     return (
-        response.status_code == 200
+        (not request.GET or (match is not None and match.view_name in PAGINATED))
+        and response.status_code == 200
         and not response.streaming
         and not response.cookies
         and "public" in control
@@ -217,8 +221,7 @@ class PageCacheMiddleware:
         if stored is not None:
             return stored
         response = self.get_response(request)
-        match = request.resolver_match
-        if _storable(response) and (not request.GET or (match and match.view_name in PAGINATED)):
+        if _storable(request, response):
             self._store(key, response, began)
         return response
 

@@ -47,6 +47,12 @@ def site(settings):
     return {"topic": topic, "article": article, "other": other, "unrelated": unrelated}
 
 
+def redis_cache(location: str) -> dict:
+    """CACHES on another Redis, with short timeouts so a test of one that is away is quick."""
+    options = {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}
+    return {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": location, "OPTIONS": options}}
+
+
 def get(url: str, client: Client | None = None, **headers):
     """The answer and the number of SQL statements it cost."""
     with CaptureQueriesContext(connection) as queries:
@@ -243,13 +249,7 @@ def test_addresses_a_crawler_could_multiply_are_not_kept(site):
 
 
 def test_with_redis_away_pages_are_rendered_and_edits_saved(site, settings, caplog, django_capture_on_commit_callbacks):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",
-            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
+    settings.CACHES = redis_cache(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     url = site["article"].get_absolute_url()
     with caplog.at_level(logging.WARNING, logger="core.pagecache"):
         first, queries = get(url)
@@ -273,13 +273,7 @@ def test_a_purge_redis_could_not_take_is_recorded_before_its_old_pages_are_serve
     monkeypatch,
     django_capture_on_commit_callbacks,
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",
-            "LOCATION": redis_server.url(),
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
+    settings.CACHES = redis_cache(redis_server.url())
     monkeypatch.setattr(pagecache, "RETRY_SECONDS", 0.0)  # production waits 5 s before trying Redis again
     settings.FRONT_CACHE_PURGER = "varnish"
     settings.FRONT_CACHE_URL = recording_server.url
@@ -312,13 +306,7 @@ def test_a_worker_records_what_it_kept_within_the_minute(
     redis_server,  # noqa: F811 - the fixture imported above
     django_capture_on_commit_callbacks,
 ):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "core.cache.RedisCache",
-            "LOCATION": redis_server.url(),
-            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
-        }
-    }
+    settings.CACHES = redis_cache(redis_server.url())
     tag = f"article-{site['article'].pk}"
     redis_server.hang()
     with django_capture_on_commit_callbacks(execute=True):  # a purge made in a Celery worker
