@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone
 
-from .models import ArticleStatus, PublicationState
+from .models import Article
 
 # Closing a block starts a new line of the text compared.
 _BLOCK_END = re.compile(r"</(p|h[1-6]|li|blockquote|ul|ol)>|<br\s*/?>|<hr\s*/?>", re.IGNORECASE)
@@ -55,11 +55,9 @@ def _when(value) -> str:
 
 def revision_state(revision) -> str:
     """Where the article stood for readers when the revision was saved: a published row
-    whose date was still ahead was scheduled, not out."""
-    ahead = revision.published_at is not None and revision.published_at > revision.history_date
-    if revision.status == ArticleStatus.PUBLISHED and ahead:
-        return PublicationState.SCHEDULED.value
-    return revision.get_status_display()
+    whose date was still ahead was scheduled, not out (Article.publication_state_at)."""
+    as_saved = Article(status=revision.status, published_at=revision.published_at)
+    return as_saved.publication_state_at(revision.history_date).value
 
 
 def _readable(revision) -> dict[str, str]:
